@@ -1,0 +1,27 @@
+"""Production: every secret and host comes from the environment, or the process refuses to start."""
+
+from __future__ import annotations
+
+from config import env
+from config.settings.base import *  # noqa: F403
+
+DEBUG = False
+SECRET_KEY = env.get_str("SECRET_KEY")
+ALLOWED_HOSTS = env.get_list("ALLOWED_HOSTS", [])
+if not ALLOWED_HOSTS:
+    raise env.ConfigError("ALLOWED_HOSTS is not set (a comma-separated list of host names)")
+SITE_URL = env.get_str("SITE_URL").rstrip("/")
+CSRF_TRUSTED_ORIGINS = env.get_list("CSRF_TRUSTED_ORIGINS", [SITE_URL])
+
+SESSION_COOKIE_SECURE = env.get_bool("SESSION_COOKIE_SECURE", True)
+CSRF_COOKIE_SECURE = env.get_bool("CSRF_COOKIE_SECURE", True)
+SECURE_SSL_REDIRECT = env.get_bool("SECURE_SSL_REDIRECT", True)
+SECURE_HSTS_SECONDS = env.get_int("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 30)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.get_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env.get_bool("SECURE_HSTS_PRELOAD", False)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Behind a TLS-terminating proxy set SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO.
+if _proxy_header := env.get_str("SECURE_PROXY_SSL_HEADER", ""):
+    SECURE_PROXY_SSL_HEADER = (_proxy_header, "https")

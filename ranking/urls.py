@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from ranking import views
+
+app_name = "ranking"
+urlpatterns = [
+    path("", views.home, name="home"),
+]

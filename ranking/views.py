@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from ranking.models import Paper
+
+PAPERS_PER_PAGE = 25
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    papers = Paper.objects.order_by("-upvotes", "-first_seen", "id")
+    page = Paginator(papers, PAPERS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "ranking/home.html", {"page": page, "paper_count": papers.count()})

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pytest_django.fixtures import Settings as SettingsWrapper
+
+from config import embedded_redis
+from tests.smtp import SMTPServer
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Start the embedded Redis before anything can open a connection to it (see
+    # config/settings/test.py: only when no REDIS_URL was given).
+    socket = os.environ.get("PAPERBOY_TEST_EMBEDDED_REDIS")
+    if socket and not hasattr(config, "_paperboy_redis"):
+        config._paperboy_redis = embedded_redis.start(Path(socket))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    process = getattr(config, "_paperboy_redis", None)
+    if process is not None:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache() -> None:
+    """Every test starts with an empty cache (rate limits, locks): this flushes the Redis db."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture
+def smtp_server(settings: SettingsWrapper) -> Iterator[SMTPServer]:
+    """A real SMTP server on a free local port; Django's SMTP backend sends to it."""
+    server = SMTPServer()
+    server.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = server.host
+    settings.EMAIL_PORT = server.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    yield server
+    server.stop()
