@@ -35,9 +35,10 @@ def get_str(name: str, default: str | None = _UNSET) -> str:
         except OSError as exc:
             raise ConfigError(f"{name}_FILE: cannot read {file_name}: {exc.strerror}") from exc
     value = os.environ.get(name)
-    if value is not None:
+    required = default is _UNSET or default is None
+    if value is not None and not (required and value == ""):
         return value
-    if default is _UNSET or default is None:
+    if required:
         raise ConfigError(f"{name} is not set (set {name} or {name}_FILE in the environment)")
     return default
 

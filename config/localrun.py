@@ -12,10 +12,10 @@ import shlex
 import sys
 from pathlib import Path
 
-import redis
 from honcho.manager import Manager
 
 from config import embedded_redis
+from config.services import redis_error
 
 BASE_DIR = Path(__file__).resolve().parents[1]
 
@@ -27,8 +27,8 @@ def main() -> int:
     manager = Manager()
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     if "REDIS_URL" in os.environ:
-        if error := _redis_error(os.environ["REDIS_URL"]):
-            sys.stderr.write(f"paperboy: REDIS_URL: {error}\n")
+        if error := redis_error(os.environ["REDIS_URL"]):
+            sys.stderr.write(f"paperboy: {error}\n")
             return 2
     else:
         socket = var_dir / "redis.sock"
@@ -50,14 +50,6 @@ def main() -> int:
     _print_banner(port)
     manager.loop()
     return int(manager.returncode or 0)
-
-
-def _redis_error(url: str) -> str | None:
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
-    except (redis.RedisError, ValueError, OSError) as exc:
-        return f"cannot reach {url}: {exc}"
-    return None
 
 
 def _print_banner(port: str) -> None:

@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "config.apps.PaperboyConfig",
     "subscriptions",
     "ranking",
     "emails",
