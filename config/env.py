@@ -35,12 +35,12 @@ def get_str(name: str, default: str | None = _UNSET) -> str:
         except OSError as exc:
             raise ConfigError(f"{name}_FILE: cannot read {file_name}: {exc.strerror}") from exc
     value = os.environ.get(name)
-    required = default is _UNSET or default is None
-    if value is not None and not (required and value == ""):
+    if default is _UNSET or default is None:
+        # A required value that is set but empty is as missing as an unset one.
+        if not value:
+            raise ConfigError(f"{name} is not set (set {name} or {name}_FILE in the environment)")
         return value
-    if required:
-        raise ConfigError(f"{name} is not set (set {name} or {name}_FILE in the environment)")
-    return default
+    return default if value is None else value
 
 
 def get_bool(name: str, default: bool) -> bool:

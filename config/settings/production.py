@@ -16,9 +16,11 @@ CSRF_TRUSTED_ORIGINS = env.get_list("CSRF_TRUSTED_ORIGINS", [SITE_URL])
 SESSION_COOKIE_SECURE = env.get_bool("SESSION_COOKIE_SECURE", True)
 CSRF_COOKIE_SECURE = env.get_bool("CSRF_COOKIE_SECURE", True)
 SECURE_SSL_REDIRECT = env.get_bool("SECURE_SSL_REDIRECT", True)
-SECURE_HSTS_SECONDS = env.get_int("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 30)
+# HSTS: a year, subdomains included, preload allowed (submitting to the preload list stays the
+# operator's choice). Lower SECURE_HSTS_SECONDS while first trying HTTPS on a new host.
+SECURE_HSTS_SECONDS = env.get_int("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.get_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
-SECURE_HSTS_PRELOAD = env.get_bool("SECURE_HSTS_PRELOAD", False)
+SECURE_HSTS_PRELOAD = env.get_bool("SECURE_HSTS_PRELOAD", True)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
