@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import factory
+from django.utils import timezone
 
 from ranking.identifiers import title_id
 from ranking.models import Paper
+from subscriptions.models import Subscriber, Topic
 
 
 class PaperFactory(factory.django.DjangoModelFactory[Paper]):
@@ -17,3 +19,26 @@ class PaperFactory(factory.django.DjangoModelFactory[Paper]):
     categories = factory.LazyFunction(lambda: ["cs.LG"])
     primary_category = "cs.LG"
     sources = factory.LazyFunction(lambda: ["file"])
+
+
+class TopicFactory(factory.django.DjangoModelFactory[Topic]):
+    class Meta:
+        model = Topic
+        django_get_or_create = ("slug",)
+
+    name = factory.Sequence(lambda n: f"Topic {n}")
+    slug = factory.Sequence(lambda n: f"topic-{n}")
+    keywords = factory.LazyFunction(lambda: ["graph neural network"])
+    categories = factory.LazyFunction(lambda: ["cs.LG"])
+
+
+class SubscriberFactory(factory.django.DjangoModelFactory[Subscriber]):
+    """An active, confirmed subscriber; pass status="pending" for a fresh sign-up."""
+
+    class Meta:
+        model = Subscriber
+
+    email = factory.Sequence(lambda n: f"reader{n}@example.org")
+    status = Subscriber.Status.ACTIVE
+    confirmed_at = factory.LazyFunction(timezone.now)
+    keywords = factory.LazyFunction(lambda: ["retrieval"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import django_stubs_ext
+from celery.schedules import crontab
 
 from config import env
 
@@ -95,6 +96,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env.get_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -128,8 +130,48 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A task that runs longer than this is redelivered to another worker (acks-late); keep it
 # above the longest task's runtime.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # arXiv announces at 20:00 US/Eastern Sunday-Thursday, i.e. 00:00 UTC (EDT) or 01:00 UTC
+    # (EST) Monday-Friday. 01:30 UTC is after the announcement in both, so no DST handling is
+    # needed. Both tasks re-read an overlapping window and are idempotent.
+    "ingest-arxiv-nightly": {
+        "task": "ranking.tasks.ingest_arxiv_nightly",
+        "schedule": crontab(minute="30", hour="1", day_of_week="mon-fri"),
+    },
+    "ingest-hf-daily": {
+        "task": "ranking.tasks.ingest_hf_daily",
+        "schedule": crontab(minute="45", hour="23"),
+    },
+    "purge-unconfirmed-subscribers": {
+        "task": "subscriptions.tasks.purge_unconfirmed_subscribers",
+        "schedule": crontab(minute="15", hour="3"),
+    },
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+# Paper ingestion (ranking/sources). Base URLs are settings so tests and mirrors can point them
+# elsewhere; arXiv asks for one request every 3 s, enforced across all workers through Redis.
+ARXIV_API_URL = env.get_str("ARXIV_API_URL", "https://export.arxiv.org/api/query")
+ARXIV_OAI_URL = env.get_str("ARXIV_OAI_URL", "https://oaipmh.arxiv.org/oai")
+ARXIV_OAI_METADATA_PREFIX = env.get_str("ARXIV_OAI_METADATA_PREFIX", "oai_dc")
+HF_DAILY_PAPERS_URL = env.get_str("HF_DAILY_PAPERS_URL", "https://huggingface.co/api/daily_papers")
+ARXIV_REQUEST_INTERVAL = env.get_float("ARXIV_REQUEST_INTERVAL", 3.0)
+ARXIV_API_PAGE_SIZE = env.get_int("ARXIV_API_PAGE_SIZE", 100)
+ARXIV_API_MAX_RESULTS = env.get_int("ARXIV_API_MAX_RESULTS", 10_000)
+INGEST_MAX_RESPONSE_BYTES = env.get_int("INGEST_MAX_RESPONSE_BYTES", 20 * 1024 * 1024)
+INGEST_HTTP_TIMEOUT = env.get_float("INGEST_HTTP_TIMEOUT", 30.0)
+INGEST_HTTP_ATTEMPTS = env.get_int("INGEST_HTTP_ATTEMPTS", 4)
+INGEST_RETRY_BACKOFF = env.get_float("INGEST_RETRY_BACKOFF", 5.0)
+INGEST_RETRY_MAX_WAIT = env.get_float("INGEST_RETRY_MAX_WAIT", 300.0)
+INGEST_LOCK_TTL = env.get_int("INGEST_LOCK_TTL", 900)
+INGEST_LOCK_WAIT = env.get_float("INGEST_LOCK_WAIT", 0.0)
+
+# Digests (read through emails/conf.py). An empty day sends nothing unless the quiet-day note is
+# on; digest links stop recording feedback after the max age; the add-interests nudge is sent
+# at most once per interval.
+DIGEST_QUIET_DAY_NOTE = env.get_bool("DIGEST_QUIET_DAY_NOTE", False)
+DIGEST_LINK_MAX_AGE_DAYS = env.get_int("DIGEST_LINK_MAX_AGE_DAYS", 180)
+DIGEST_NUDGE_INTERVAL_DAYS = env.get_int("DIGEST_NUDGE_INTERVAL_DAYS", 7)
 
 LOGGING = {
     "version": 1,

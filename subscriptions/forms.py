@@ -1,0 +1,171 @@
+from __future__ import annotations
+
+import zoneinfo
+from functools import cache
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from subscriptions.fields import (
+    LINE_SEPARATORS,
+    SingleLineEmailField,
+    StringListField,
+    normalise_arxiv_id,
+    normalise_category,
+)
+from subscriptions.models import (
+    AUTHOR_LIMITS,
+    CATEGORY_LIMITS,
+    KEYWORD_LIMITS,
+    MAX_EMAIL_LENGTH,
+    SEED_LIMITS,
+    Subscriber,
+    Topic,
+)
+
+
+@cache
+def time_zone_choices() -> list[tuple[str, str]]:
+    zones = sorted(zoneinfo.available_timezones() - {"localtime", "Factory"})
+    return [(zone, zone.replace("_", " ")) for zone in zones]
+
+
+class TopicChoiceField(forms.MultipleChoiceField):
+    """Active topics by slug. Choices are read up front, so user input never reaches a query."""
+
+    widget = forms.CheckboxSelectMultiple
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(required=False, **kwargs)
+        self.topics: dict[str, Topic] = {}
+        self.error_messages["invalid_choice"] = "Unknown topic: %(value)s."
+
+    def load_topics(self) -> None:
+        """Called per form instance: topics change in admin while the process runs."""
+        self.topics = {topic.slug: topic for topic in Topic.objects.filter(active=True)}
+        self.choices = [(slug, topic.name) for slug, topic in self.topics.items()]
+
+    def clean(self, value: Any) -> list[Topic]:
+        return [self.topics[slug] for slug in super().clean(value)]
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            return [item.slug if isinstance(item, Topic) else item for item in value]
+        return value
+
+
+class PreferencesForm(forms.Form):
+    """Everything a subscriber can choose: used on sign-up and in the preference centre."""
+
+    topics = TopicChoiceField(label="Topics")
+    keywords = StringListField(
+        max_items=KEYWORD_LIMITS[0],
+        item_max_length=KEYWORD_LIMITS[1],
+        help_text="One per line or comma-separated, e.g. retrieval augmented generation.",
+    )
+    negative_keywords = StringListField(
+        label="Not interested in",
+        max_items=KEYWORD_LIMITS[0],
+        item_max_length=KEYWORD_LIMITS[1],
+        help_text="Papers matching these are left out, e.g. quantum.",
+    )
+    categories = StringListField(
+        label="arXiv categories",
+        max_items=CATEGORY_LIMITS[0],
+        item_max_length=CATEGORY_LIMITS[1],
+        normalise=normalise_category,
+        help_text="e.g. cs.CL, stat.ML, hep-th.",
+    )
+    seed_papers = StringListField(
+        label="Papers like these",
+        max_items=SEED_LIMITS[0],
+        item_max_length=200,
+        normalise=normalise_arxiv_id,
+        help_text="arXiv ids or links, e.g. 2401.01234 or https://arxiv.org/abs/1706.03762.",
+    )
+    authors = StringListField(
+        label="Authors to follow",
+        max_items=AUTHOR_LIMITS[0],
+        item_max_length=AUTHOR_LIMITS[1],
+        separators=LINE_SEPARATORS,
+        help_text="One name per line.",
+    )
+    frequency = forms.ChoiceField(choices=Subscriber.Frequency.choices, initial="daily")
+    weekly_day = forms.TypedChoiceField(
+        label="Weekly on",
+        help_text="For weekly digests.",
+        choices=Subscriber.Weekday.choices,
+        coerce=int,
+        initial=Subscriber.Weekday.MONDAY,
+    )
+    papers_per_digest = forms.IntegerField(
+        label="Papers per digest", min_value=5, max_value=50, initial=20
+    )
+    delivery_hour = forms.TypedChoiceField(
+        label="Delivery time",
+        choices=[(hour, f"{hour:02d}:00") for hour in range(24)],
+        coerce=int,
+        initial=7,
+    )
+    time_zone = forms.ChoiceField(label="Time zone", initial="UTC")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].choices = time_zone_choices()  # type: ignore[attr-defined]
+        self.fields["topics"].load_topics()  # type: ignore[attr-defined]
+        # A missing optional setting means "keep the default", not "invalid".
+        for name in ("frequency", "weekly_day", "papers_per_digest", "delivery_hour", "time_zone"):
+            self.fields[name].required = False
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        for name in ("frequency", "weekly_day", "papers_per_digest", "delivery_hour", "time_zone"):
+            if cleaned.get(name) in (None, "") and name not in self.errors:
+                cleaned[name] = self.fields[name].initial
+        return cleaned
+
+
+class SignupForm(PreferencesForm):
+    field_order = ["email"]
+
+    email = SingleLineEmailField(
+        max_length=MAX_EMAIL_LENGTH,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "placeholder": "you@lab.org"}),
+    )
+    # Hidden from people by CSS; bots that fill every field are quietly ignored.
+    website = forms.CharField(required=False, max_length=200, label="Leave this empty")
+
+    def clean_email(self) -> str:
+        return normalise_email(self.cleaned_data["email"])
+
+    @property
+    def is_bot(self) -> bool:
+        return bool(self.data.get("website"))
+
+
+class EmailOnlyForm(forms.Form):
+    """Ask for a fresh link by address (the answer never says whether it is known)."""
+
+    email = SingleLineEmailField(
+        max_length=MAX_EMAIL_LENGTH,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "placeholder": "you@lab.org"}),
+    )
+
+    def clean_email(self) -> str:
+        return normalise_email(self.cleaned_data["email"])
+
+
+class DeleteAccountForm(forms.Form):
+    confirm = forms.BooleanField(
+        label="Yes, delete my subscription and everything Paperboy stores about me."
+    )
+
+
+def normalise_email(email: str) -> str:
+    """The whole address lower-case: one subscriber per mailbox, however it is typed."""
+    normalised = email.strip().lower()
+    # Some characters grow when lower-cased; the column must still hold the result.
+    if len(normalised) > MAX_EMAIL_LENGTH:
+        raise ValidationError(f"An email address has at most {MAX_EMAIL_LENGTH} characters.")
+    return normalised

@@ -1,0 +1,1 @@
+"""The only write path for subscriptions: views, tasks, admin and commands call these."""

@@ -1,0 +1,193 @@
+"""Thin views: authenticate (signed token), validate (a Form), call one service, render."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from ranking.views import trending_context
+from subscriptions import ratelimits, tokens
+from subscriptions.forms import DeleteAccountForm, EmailOnlyForm, PreferencesForm, SignupForm
+from subscriptions.models import Subscriber
+from subscriptions.services import preferences, signup
+from subscriptions.services.links import manage_url, subscriber_from_token, unsubscribe_url
+
+View = Callable[..., HttpResponse]
+
+
+def token_view(purpose: tokens.Purpose) -> Callable[[View], View]:
+    """Resolve `token` to a subscriber or answer with a page saying what is wrong with the link.
+
+    Token pages are private: never cached, never leaking the URL in a Referer header to another
+    site. ("no-referrer" would make browsers send `Origin: null` and fail our own CSRF check.)
+    """
+
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapper(request: HttpRequest, token: str, **kwargs: Any) -> HttpResponse:
+            try:
+                subscriber = subscriber_from_token(token, purpose)
+            except tokens.TokenError as exc:
+                response = _bad_link(request, exc)
+            else:
+                response = view(request, subscriber, token=token, **kwargs)
+            response["Referrer-Policy"] = "same-origin"
+            response["X-Robots-Tag"] = "noindex"
+            return response
+
+        return never_cache(wrapper)
+
+    return decorator
+
+
+def _bad_link(request: HttpRequest, error: tokens.TokenError) -> HttpResponse:
+    if isinstance(error, tokens.WrongPurpose):
+        reason, status = "wrong_purpose", 403
+    elif isinstance(error, tokens.ExpiredToken):
+        reason, status = "expired", 400
+    else:
+        reason, status = "invalid", 400
+    context = {"reason": reason, "form": EmailOnlyForm()}
+    return render(request, "subscriptions/link_invalid.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def signup_view(request: HttpRequest) -> HttpResponse:
+    form = SignupForm(_posted(request))
+    if request.method == "POST":
+        if ratelimits.ip_limited(request, "signup"):
+            return _too_many(request)
+        if form.is_valid():
+            if form.is_bot:
+                return redirect("subscriptions:check_inbox")
+            email = form.cleaned_data["email"]
+            if ratelimits.address_limited(request, "signup", email):
+                return _too_many(request)
+            signup.subscribe(email, form.cleaned_data)
+            return redirect("subscriptions:check_inbox")
+    context = {"form": form, **trending_context(request)}
+    status = 400 if form.errors else 200
+    return render(request, "subscriptions/signup.html", context, status=status)
+
+
+def check_inbox(request: HttpRequest) -> HttpResponse:
+    return render(request, "subscriptions/check_inbox.html")
+
+
+@require_http_methods(["GET", "POST"])
+def request_link_view(request: HttpRequest) -> HttpResponse:
+    form = EmailOnlyForm(_posted(request))
+    if request.method == "POST":
+        if ratelimits.ip_limited(request, "link"):
+            return _too_many(request)
+        if form.is_valid():
+            email = form.cleaned_data["email"]
+            if not ratelimits.address_limited(request, "link", email):
+                signup.request_link(email)
+            # Same answer for known, unknown and rate-limited addresses: no enumeration.
+            return redirect("subscriptions:check_inbox")
+    status = 400 if form.errors else 200
+    return render(request, "subscriptions/request_link.html", {"form": form}, status=status)
+
+
+def _posted(request: HttpRequest) -> Any:
+    """POST data to bind a form to (even if empty: an empty POST gets errors), else None."""
+    return request.POST if request.method == "POST" else None
+
+
+def _too_many(request: HttpRequest) -> HttpResponse:
+    return render(request, "subscriptions/too_many.html", status=429)
+
+
+@require_http_methods(["GET", "POST"])
+@token_view("confirm")
+def confirm_view(request: HttpRequest, subscriber: Subscriber, token: str) -> HttpResponse:
+    # GET never confirms: link scanners open every URL in a message.
+    if request.method == "POST":
+        signup.confirm_subscription(subscriber)
+    context = {"subscriber": subscriber, "manage_url": manage_url(subscriber), "token": token}
+    return render(request, "subscriptions/confirm.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@token_view("manage")
+def manage_view(request: HttpRequest, subscriber: Subscriber, token: str) -> HttpResponse:
+    form = PreferencesForm(initial=_initial(subscriber))
+    saved = False
+    if request.method == "POST":
+        action = request.POST.get("action", "save")
+        if action in {"pause", "resume"}:
+            preferences.set_paused(subscriber, paused=action == "pause")
+            return redirect("subscriptions:manage", token=token)
+        if action == "resubscribe":
+            preferences.resubscribe(subscriber)
+            return redirect("subscriptions:manage", token=token)
+        form = PreferencesForm(request.POST)
+        if form.is_valid():
+            preferences.update_preferences(subscriber, form.cleaned_data)
+            saved = True
+    context = {
+        "subscriber": subscriber,
+        "form": form,
+        "token": token,
+        "saved": saved,
+        "unsubscribe_url": unsubscribe_url(subscriber),
+    }
+    status = 400 if form.errors else 200
+    return render(request, "subscriptions/manage.html", context, status=status)
+
+
+def _initial(subscriber: Subscriber) -> dict[str, Any]:
+    initial = {name: getattr(subscriber, name) for name in preferences.PREFERENCE_FIELDS}
+    initial["topics"] = [topic.slug for topic in subscriber.topics.all()]
+    initial["seed_papers"] = subscriber.seed_paper_ids
+    return initial
+
+
+@require_http_methods(["GET"])
+@token_view("manage")
+def export_view(request: HttpRequest, subscriber: Subscriber, token: str) -> HttpResponse:
+    data = preferences.export_subscriber_data(subscriber)
+    response = HttpResponse(
+        json.dumps(data, indent=2, ensure_ascii=False), content_type="application/json"
+    )
+    response["Content-Disposition"] = 'attachment; filename="paperboy-subscription.json"'
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@token_view("manage")
+def delete_view(request: HttpRequest, subscriber: Subscriber, token: str) -> HttpResponse:
+    form = DeleteAccountForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        preferences.delete_subscriber(subscriber)
+        return render(request, "subscriptions/deleted.html")
+    context = {"subscriber": subscriber, "form": form, "token": token}
+    return render(request, "subscriptions/delete.html", context, status=400 if form.errors else 200)
+
+
+# RFC 8058: mail providers POST here with no cookies and no CSRF token; the signed token is
+# the authentication. GET only shows a button. Never redirect: some clients do not follow.
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+@token_view("unsubscribe")
+def unsubscribe_view(request: HttpRequest, subscriber: Subscriber, token: str) -> HttpResponse:
+    done = False
+    if request.method == "POST":
+        preferences.unsubscribe(subscriber, via=_unsubscribe_via(request))
+        done = True
+    context = {"subscriber": subscriber, "done": done, "manage_url": manage_url(subscriber)}
+    return render(request, "subscriptions/unsubscribe.html", context)
+
+
+def _unsubscribe_via(request: HttpRequest) -> str:
+    one_click = request.POST.get("List-Unsubscribe") == "One-Click"
+    return "one_click" if one_click else "page"
