@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db import models
 
 
@@ -9,6 +11,9 @@ class Paper(models.Model):
     # Base arXiv id without version ("2401.01234", "math.GT/0309136") where there is one,
     # otherwise "doi:<doi>" or "title:<hash of the normalised title>".
     canonical_id = models.CharField(max_length=128, unique=True)
+    # Hash of the normalised title (ranking.identifiers.title_key): lets a title-only record and
+    # an arXiv record of the same paper find each other.
+    title_key = models.CharField(max_length=16, blank=True, db_index=True, editable=False)
     version = models.PositiveSmallIntegerField(default=1)
     title = models.TextField()
     abstract = models.TextField(blank=True)
@@ -19,7 +24,7 @@ class Paper(models.Model):
     updated = models.DateTimeField(null=True, blank=True)
     abs_url = models.URLField(max_length=500, blank=True)
     pdf_url = models.URLField(max_length=500, blank=True)
-    doi = models.CharField(max_length=255, blank=True)
+    doi = models.CharField(max_length=255, blank=True, db_index=True)
     sources = models.JSONField(default=list, blank=True)
     upvotes = models.PositiveIntegerField(null=True, blank=True, help_text="Trending signal.")
     comments = models.PositiveIntegerField(null=True, blank=True)
@@ -34,3 +39,44 @@ class Paper(models.Model):
 
     def __str__(self) -> str:
         return self.title[:80]
+
+
+class IngestionRun(models.Model):
+    """One run of one source over one window: what it fetched, wrote and why it failed."""
+
+    class Source(models.TextChoices):
+        ARXIV = "arxiv", "arXiv API"
+        OAI = "oai", "arXiv OAI-PMH"
+        HF = "hf", "Hugging Face daily papers"
+        FILE = "file", "File"
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    source = models.CharField(max_length=16, choices=Source.choices, db_index=True)
+    window = models.CharField(max_length=500, blank=True, help_text="Dates, categories or path.")
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.RUNNING, db_index=True
+    )
+    started_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    fetched = models.PositiveIntegerField(default=0, help_text="Records read from the source.")
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0, help_text="Invalid records, not written.")
+    errors = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_source_display()} {self.window} ({self.status})"
+
+    @property
+    def duration(self) -> timedelta | None:
+        if self.finished_at is None:
+            return None
+        return self.finished_at - self.started_at
