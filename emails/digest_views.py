@@ -1,0 +1,98 @@
+"""Thin views behind a digest's links: resolve the signed token, call one service, answer.
+
+Every answer is private (never cached, no Referer leaking the token to other sites, not
+indexed). "same-origin" rather than "no-referrer": with no-referrer, browsers send `Origin:
+null` on the confirm form's POST and Django's CSRF check rejects it. Feedback only acts on
+POST: mail scanners open every link in a message and must not register "less like this".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from emails.links import LinkError
+from emails.services.digest import recipient_for, render_digest
+from emails.services.feedback import (
+    ExpiredLink,
+    NotInDigest,
+    RevokedLink,
+    is_expired,
+    paper_target_url,
+    record_click,
+    record_feedback,
+    resolve_paper_link,
+    resolve_view_link,
+)
+from subscriptions.services.links import manage_url
+
+View = Callable[..., HttpResponse]
+
+
+def private(view: View) -> View:
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            response = view(request, *args, **kwargs)
+        except LinkError as exc:
+            response = _bad_link(request, exc)
+        response["Referrer-Policy"] = "same-origin"
+        response["X-Robots-Tag"] = "noindex"
+        return response
+
+    return never_cache(wrapper)
+
+
+def _bad_link(request: HttpRequest, error: LinkError) -> HttpResponse:
+    if isinstance(error, ExpiredLink):
+        reason = "expired"
+    elif isinstance(error, NotInDigest):
+        reason = "not_in_digest"
+    elif isinstance(error, RevokedLink):
+        reason = "revoked"
+    else:
+        reason = "invalid"
+    return render(request, "emails/pages/link_invalid.html", {"reason": reason}, status=400)
+
+
+@require_http_methods(["GET", "HEAD"])
+@private
+def click_view(request: HttpRequest, token: str) -> HttpResponse:
+    digest, paper = resolve_paper_link(token)
+    # Old links still take the reader to the paper; they are just no longer counted.
+    if request.method == "GET" and not is_expired(digest):
+        record_click(digest, paper, request.headers.get("user-agent", ""))
+    return HttpResponseRedirect(paper_target_url(paper))
+
+
+@require_http_methods(["GET", "POST"])
+@private
+def feedback_view(request: HttpRequest, token: str, kind: str) -> HttpResponse:
+    digest, paper = resolve_paper_link(token)
+    if is_expired(digest):
+        raise ExpiredLink
+    done = request.method == "POST"
+    if done:
+        record_feedback(digest, paper, kind, request.headers.get("user-agent", ""))
+    context = {
+        "paper": paper,
+        "kind": kind,
+        "done": done,
+        "paper_url": paper_target_url(paper),
+        "manage_url": manage_url(digest.subscriber),
+    }
+    return render(request, "emails/pages/feedback.html", context)
+
+
+@require_http_methods(["GET"])
+@private
+def view_in_browser(request: HttpRequest, token: str) -> HttpResponse:
+    digest = resolve_view_link(token)
+    _, html = render_digest(digest, recipient_for(digest.subscriber))
+    return HttpResponse(html)

@@ -1,0 +1,1 @@
+"""The only write path for digests and their links: tasks, views, admin and commands call these."""

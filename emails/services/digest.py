@@ -1,0 +1,207 @@
+"""Build a subscriber's digest for a date: the Digest row (snapshot + delivery ledger) and the
+email. Sending is the caller's job (issue 7's task), never done here."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+
+from emails import conf
+from emails.digest import (
+    DigestItem,
+    DigestView,
+    Recipient,
+    make_view,
+    strip_accents_for_header,
+)
+from emails.links import LinkBuilder
+from emails.message import build_email
+from emails.models import Digest
+from emails.render import PREFIX, DigestRenderer, default_renderer, render_reference
+from ranking.models import Paper
+from subscriptions.models import Subscriber
+from subscriptions.services.links import manage_url, unsubscribe_url
+
+NUDGE_PREFIX = "emails/digest_nudge"
+
+
+def build_digest(
+    subscriber: Subscriber,
+    digest_date: date,
+    items: Sequence[DigestItem],
+    *,
+    renderer: DigestRenderer | None = None,
+) -> EmailMultiAlternatives | None:
+    """The email to send `subscriber` for `digest_date`, or None when there is none to send.
+
+    Records the Digest row first (unique per subscriber and date). If the row already exists
+    (a retry), its stored snapshot wins over `items`, so every rebuild of a day's digest is the
+    same email with the same Message-ID. None when: the subscriber does not receive digests; an
+    empty day without the quiet-day note (DIGEST_QUIET_DAY_NOTE); a subscriber without
+    interests already nudged within DIGEST_NUDGE_INTERVAL_DAYS. Those rows are `skipped`.
+    """
+    if not subscriber.receives_digests:
+        return None
+    recipient = recipient_for(subscriber)
+    if not recipient.interests:
+        digest = _record_nudge(subscriber, digest_date)
+    elif items:
+        digest = record_digest(subscriber, digest_date, items)
+    elif conf.quiet_day_note():
+        digest = record_digest(subscriber, digest_date, [], kind=Digest.Kind.QUIET)
+    else:
+        digest = record_digest(subscriber, digest_date, [], skipped=True)
+    return digest_email(digest, recipient, renderer=renderer)
+
+
+def recipient_for(subscriber: Subscriber) -> Recipient:
+    return Recipient(
+        subscriber_id=subscriber.pk,
+        email=subscriber.email,
+        token_version=subscriber.token_version,
+        interests=subscriber_interests(subscriber),
+        manage_url=manage_url(subscriber),
+        unsubscribe_url=unsubscribe_url(subscriber),
+    )
+
+
+def subscriber_interests(subscriber: Subscriber) -> tuple[str, ...]:
+    """Everything the subscriber told us they care about, as short names for the email."""
+    names = [topic.name for topic in subscriber.topics.all() if topic.active]
+    names += [*subscriber.keywords, *subscriber.categories]
+    names += [f"papers by {author}" for author in subscriber.authors]
+    if subscriber.seed_paper_ids:
+        count = len(subscriber.seed_paper_ids)
+        names.append(f"{count} paper{'s' if count != 1 else ''} you chose")
+    return tuple(names)
+
+
+def record_digest(
+    subscriber: Subscriber,
+    digest_date: date,
+    items: Sequence[DigestItem],
+    *,
+    kind: str = Digest.Kind.DIGEST,
+    skipped: bool = False,
+) -> Digest:
+    """Get or create the day's row; an existing row is returned unchanged (its snapshot wins)."""
+    state = Digest.State.SKIPPED if skipped else Digest.State.PENDING
+    with transaction.atomic():
+        digest, created = Digest.objects.get_or_create(
+            subscriber=subscriber,
+            digest_date=digest_date,
+            defaults={"kind": kind, "state": state, "items": snapshot(items)},
+        )
+        if created:
+            digest.message_id = message_id_for(digest)
+            digest.save(update_fields=["message_id"])
+    return digest
+
+
+def snapshot(items: Sequence[DigestItem]) -> list[dict[str, object]]:
+    return [
+        {
+            "paper": item.paper.pk,
+            "id": item.paper.canonical_id,
+            "score": round(float(item.score), 6),
+            "explanation": str(item.explanation or "")[:500],
+            "interest": str(item.interest or "")[:200],
+        }
+        for item in items
+    ]
+
+
+def items_from_snapshot(digest: Digest) -> list[DigestItem]:
+    """The snapshot's items whose papers still exist, in the order they were sent."""
+    papers = Paper.objects.in_bulk([entry["paper"] for entry in digest.items])
+    return [
+        DigestItem(
+            paper=papers[entry["paper"]],
+            score=entry.get("score", 0.0),
+            explanation=entry.get("explanation", ""),
+            interest=entry.get("interest", ""),
+        )
+        for entry in digest.items
+        if entry["paper"] in papers
+    ]
+
+
+def message_id_for(digest: Digest) -> str:
+    return f"<digest.{digest.pk}.{digest.digest_date:%Y%m%d}@{site_domain()}>"
+
+
+def site_domain() -> str:
+    return urlsplit(settings.SITE_URL).hostname or "localhost"
+
+
+def digest_headers(digest: Digest, recipient: Recipient) -> dict[str, str]:
+    """Bulk-mail headers: RFC 8058 one-click unsubscribe, RFC 2919 List-Id, RFC 3834."""
+    list_name = strip_accents_for_header(settings.SITE_NAME)
+    return {
+        "List-Unsubscribe": f"<{recipient.unsubscribe_url}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        "List-Id": f"{list_name} digest <digest.{site_domain()}>",
+        "Message-ID": digest.message_id or message_id_for(digest),
+        "Precedence": "bulk",
+        "Auto-Submitted": "auto-generated",
+        "X-Auto-Response-Suppress": "OOF, AutoReply",
+    }
+
+
+def digest_view(
+    digest: Digest, recipient: Recipient, renderer: DigestRenderer | None = None
+) -> DigestView:
+    cards = renderer or default_renderer()
+    items = items_from_snapshot(digest)
+    return make_view(
+        recipient, digest.pk, digest.digest_date, items, LinkBuilder(), card_for=cards.card
+    )
+
+
+def render_digest(
+    digest: Digest, recipient: Recipient, renderer: DigestRenderer | None = None
+) -> tuple[str, str]:
+    """(text, html) of a stored digest: what "view in browser" and the admin show."""
+    view = digest_view(digest, recipient, renderer)
+    return (renderer or default_renderer()).render(view) or render_reference(view)
+
+
+def digest_email(
+    digest: Digest,
+    recipient: Recipient,
+    *,
+    renderer: DigestRenderer | None = None,
+    fast: bool = True,
+) -> EmailMultiAlternatives | None:
+    """The email for a recorded digest (None for a skipped one); `fast=False` renders it by
+    the reference path, whole-email premailer (tests and the benchmark compare the two)."""
+    if digest.state == Digest.State.SKIPPED:
+        return None
+    headers = digest_headers(digest, recipient)
+    if digest.kind == Digest.Kind.NUDGE:
+        context = {"manage_url": recipient.manage_url, "email": recipient.email}
+        context["unsubscribe_url"] = recipient.unsubscribe_url
+        return build_email(NUDGE_PREFIX, recipient.email, context, headers)
+    renderer = renderer or default_renderer()
+    view = digest_view(digest, recipient, renderer)
+    parts = renderer.render(view) if fast else None
+    text, html = parts or (None, None)
+    return build_email(
+        PREFIX, recipient.email, view.as_context(), headers, body_text=text, body_html=html
+    )
+
+
+def _record_nudge(subscriber: Subscriber, digest_date: date) -> Digest:
+    since = digest_date - conf.nudge_interval()
+    recent = (
+        Digest.objects.filter(subscriber=subscriber, kind=Digest.Kind.NUDGE)
+        .filter(digest_date__gt=since, digest_date__lt=digest_date)
+        .exclude(state=Digest.State.SKIPPED)
+        .exists()
+    )
+    return record_digest(subscriber, digest_date, [], kind=Digest.Kind.NUDGE, skipped=recent)

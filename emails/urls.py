@@ -1,0 +1,15 @@
+"""Digest links: clicks, feedback and "view in browser", all authenticated by signed tokens."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from emails import digest_views
+
+app_name = "emails"
+urlpatterns = [
+    path("r/<str:token>/", digest_views.click_view, name="click"),
+    path("r/<str:token>/more/", digest_views.feedback_view, {"kind": "more"}, name="more"),
+    path("r/<str:token>/less/", digest_views.feedback_view, {"kind": "less"}, name="less"),
+    path("digest/<str:token>/", digest_views.view_in_browser, name="view"),
+]
