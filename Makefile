@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: help run test lint format typecheck ci clean
+.PHONY: help run test screenshots lint format typecheck clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -27,6 +27,9 @@ run: $(STAMP) ## Set up and run everything on embedded defaults (Ctrl-C stops it
 
 test: $(STAMP) ## Set up and run the whole test suite
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+screenshots: $(STAMP) ## Re-take docs/screenshots/ with the browser tests (needs chromium)
+	PAPERBOY_SCREENSHOTS=1 $(BIN)/python -m pytest -m browser $(PYTEST_ARGS)
 
 lint: $(STAMP) ## ruff: lint and check formatting
 	$(BIN)/ruff check .

@@ -4,7 +4,6 @@ phone and dark mode. Writes docs/screenshots/digest-*.png (looked at by a human)
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -15,11 +14,12 @@ from playwright.sync_api import Browser, Page
 from emails.services.digest import build_digest
 from emails.services.preview import preview_items
 from subscriptions.models import Feedback
+from tests.browser.shots import screenshot_dir
 from tests.emails.conftest import links, parts
 from tests.factories import PaperFactory, SubscriberFactory, TopicFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+SCREENSHOTS = screenshot_dir()
 DAY = date(2026, 11, 26)
 
 

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import re
 import urllib.request
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from subscriptions.models import Subscriber
+from tests.browser.shots import screenshot_dir
 from tests.factories import PaperFactory, TopicFactory
 from tests.subscriptions.conftest import link_in, mail_parts
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+SCREENSHOTS = screenshot_dir()
 
 
 def shoot(page: Page, mobile_page: Page, url: str, name: str) -> None:
