@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
-from ranking.models import IngestionRun, Paper
+from ranking.models import IngestionRun, Paper, Recommendation, SubscriberModel
 
 PAPER_SOURCES = ["arxiv-api", "arxiv-oai", "hf", "file", "demo"]
 
@@ -81,3 +81,33 @@ class IngestionRunAdmin(admin.ModelAdmin[IngestionRun]):
     def short_error(self, run: IngestionRun) -> str:
         first = run.errors.splitlines()[0] if run.errors else ""
         return first[:120]
+
+
+@admin.register(Recommendation)
+class RecommendationAdmin(admin.ModelAdmin[Recommendation]):
+    """What the nightly run recommended: read-only, written by ranking.services.recommend."""
+
+    list_display = ["run_date", "subscriber", "rank", "paper", "score", "interest", "explanation"]
+    list_filter = ["run_date"]
+    search_fields = ["subscriber__email", "paper__title"]
+    list_select_related = ["subscriber", "paper"]
+    date_hierarchy = "run_date"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(SubscriberModel)
+class SubscriberModelAdmin(admin.ModelAdmin[SubscriberModel]):
+    list_display = ["subscriber", "encoder", "fitted_at"]
+    search_fields = ["subscriber__email"]
+    exclude = ["data"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

@@ -80,3 +80,52 @@ class IngestionRun(models.Model):
         if self.finished_at is None:
             return None
         return self.finished_at - self.started_at
+
+
+class Recommendation(models.Model):
+    """One paper recommended to one subscriber for one digest date, written by the nightly run.
+
+    Unique per (subscriber, run date, paper) and per (subscriber, run date, rank): re-running
+    the ranking for a date replaces its rows in one transaction, never adds to them.
+    """
+
+    subscriber = models.ForeignKey(
+        "subscriptions.Subscriber", on_delete=models.CASCADE, related_name="recommendations"
+    )
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="+")
+    run_date = models.DateField(db_index=True)
+    rank = models.PositiveSmallIntegerField()
+    score = models.FloatField()
+    explanation = models.CharField(max_length=300)
+    interest = models.CharField(max_length=120, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["subscriber_id", "run_date", "rank"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscriber", "run_date", "paper"], name="recommendation_once_per_paper"
+            ),
+            models.UniqueConstraint(
+                fields=["subscriber", "run_date", "rank"], name="recommendation_rank_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.rank} {self.paper_id} for {self.subscriber_id} on {self.run_date}"
+
+
+class SubscriberModel(models.Model):
+    """A subscriber's fitted ranking model (ranking.core), refit when the profile or feedback
+    changes rather than every night; `profile_hash` tells whether it is stale."""
+
+    subscriber = models.OneToOneField(
+        "subscriptions.Subscriber", on_delete=models.CASCADE, related_name="ranking_model"
+    )
+    encoder = models.CharField(max_length=64, help_text="Encoder configuration it was fit with.")
+    profile_hash = models.CharField(max_length=64)
+    data = models.BinaryField()
+    fitted_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"model of {self.subscriber_id} ({self.encoder})"

@@ -7,13 +7,17 @@ second time; a per-source Redis lock stops two runs of one source overlapping.
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, date, datetime, timedelta
 
 from celery import shared_task
+from celery.contrib.django.task import DjangoTask
 
 from ranking.services.ingestion import ingest_papers
 from ranking.services.sources import build_source
 from ranking.sources.base import Window
+
+logger = logging.getLogger(__name__)
 
 # The nightly arXiv harvest re-reads this many days, so a missed night is caught up next time.
 ARXIV_OVERLAP_DAYS = 3
@@ -53,3 +57,36 @@ def ingest_hf_daily() -> int:
     today = datetime.now(UTC).date()
     since = today - timedelta(HF_DAYS - 1)
     return ingest_source("hf", since=since.isoformat(), until=today.isoformat())
+
+
+@shared_task(base=DjangoTask)
+def rank_subscribers_chunk(subscriber_ids: list[int], run_date: str) -> int:
+    """Rank one chunk of due subscribers for `run_date` (ISO date).
+
+    Idempotent: each subscriber's Recommendation rows for the date are replaced in one
+    transaction, so a retried or duplicated task leaves exactly one set.
+    """
+    from ranking.services.recommend import rank_subscribers
+
+    return rank_subscribers(subscriber_ids, date.fromisoformat(run_date)).recommendations
+
+
+@shared_task(base=DjangoTask)
+def refresh_subscriber_model(subscriber_id: int) -> bool:
+    """Refit one subscriber's model after their profile or feedback changed.
+
+    Idempotent: the model is refit only when the profile hash or the encoder changed. With
+    no catalogue yet there is nothing to fit against; the nightly run fits it later.
+    """
+    from ranking.core import EncoderUnavailable
+    from ranking.services.recommend import refresh_subscriber_model as refresh
+    from subscriptions.models import Subscriber
+
+    subscriber = Subscriber.objects.filter(pk=subscriber_id).first()
+    if subscriber is None:
+        return False
+    try:
+        return refresh(subscriber)
+    except EncoderUnavailable as exc:
+        logger.warning("model of subscriber %s not refit: %s", subscriber_id, exc)
+        return False

@@ -107,17 +107,8 @@ def record_feedback(digest: Digest, paper: Paper, kind: str, user_agent: str = "
     return feedback
 
 
-def enqueue_model_refresh(subscriber_id: int) -> bool:
-    """After commit, ask ranking to refresh the subscriber's model, if ranking offers the task.
+def enqueue_model_refresh(subscriber_id: int) -> None:
+    """After commit, refit the subscriber's ranking model so tomorrow's digest learns from it."""
+    from ranking.tasks import refresh_subscriber_model
 
-    The hook is `ranking.tasks.refresh_subscriber_model(subscriber_id)` (issue 5); until it
-    exists this does nothing and returns False.
-    """
-    from ranking import tasks as ranking_tasks  # ranking imports nothing from emails
-
-    task = getattr(ranking_tasks, "refresh_subscriber_model", None)
-    if task is None:
-        logger.debug("ranking.tasks.refresh_subscriber_model missing; feedback kept for later")
-        return False
-    transaction.on_commit(lambda: task.delay(subscriber_id))
-    return True
+    refresh_subscriber_model.delay_on_commit(subscriber_id)

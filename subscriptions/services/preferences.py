@@ -9,6 +9,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from ranking.models import Paper
+from ranking.tasks import refresh_subscriber_model
 from subscriptions.models import AuditEvent, Subscriber
 from subscriptions.services.audit import record_event
 
@@ -50,6 +51,8 @@ def update_preferences(subscriber: Subscriber, preferences: dict[str, Any]) -> N
     with transaction.atomic():
         apply_preferences(subscriber, preferences)
         record_event("preferences_updated", subscriber, fields=sorted(preferences))
+        # Seconds after the change, not at night: the next digest already reflects it.
+        refresh_subscriber_model.delay_on_commit(subscriber.pk)
 
 
 def set_paused(subscriber: Subscriber, paused: bool, *, user: Any = None) -> bool:
@@ -96,6 +99,16 @@ def revoke_links(subscriber: Subscriber, *, user: Any = None) -> None:
         Subscriber.objects.filter(pk=subscriber.pk).update(token_version=F("token_version") + 1)
         record_event("links_revoked", subscriber, user=user)
     subscriber.refresh_from_db(fields=["token_version"])
+
+
+def reset_feed_link(subscriber: Subscriber) -> None:
+    """Revoke the personal feed URL (and only it); the preference centre shows the new one."""
+    with transaction.atomic():
+        Subscriber.objects.filter(pk=subscriber.pk).update(
+            feed_token_version=F("feed_token_version") + 1
+        )
+        record_event("feed_link_reset", subscriber)
+    subscriber.refresh_from_db(fields=["feed_token_version"])
 
 
 def export_subscriber_data(subscriber: Subscriber) -> dict[str, Any]:

@@ -5,26 +5,17 @@ from urllib.parse import urlsplit
 
 import pytest
 import time_machine
-from celery import shared_task
 from django.test import Client
 
 from emails.links import LinkBuilder
 from emails.models import Digest, LinkEvent
-from emails.services import feedback as feedback_service
 from emails.services.digest import build_digest
-from ranking import tasks as ranking_tasks
-from ranking.models import Paper
+from ranking.models import Paper, SubscriberModel
 from subscriptions.models import Feedback, Subscriber
 from tests.emails.conftest import DAY, items_for, links, parts
 from tests.factories import PaperFactory
 
 pytestmark = pytest.mark.django_db
-refreshed: list[int] = []
-
-
-@shared_task
-def refresh_subscriber_model(subscriber_id: int) -> None:
-    refreshed.append(subscriber_id)
 
 
 @pytest.fixture
@@ -91,32 +82,21 @@ def test_confirming_needs_the_pages_csrf_token(feedback_links: dict[str, list[st
     assert Feedback.objects.get().kind == "disliked"
 
 
-def test_feedback_asks_ranking_to_refresh_the_model_after_commit(
+def test_feedback_refits_the_subscribers_model_after_commit(
     client: Client,
     feedback_links: dict[str, list[str]],
     subscriber: Subscriber,
-    monkeypatch: pytest.MonkeyPatch,
+    settings,
+    tmp_path,
     django_capture_on_commit_callbacks,
 ) -> None:
-    refreshed.clear()
-    monkeypatch.setattr(
-        ranking_tasks, "refresh_subscriber_model", refresh_subscriber_model, raising=False
-    )
+    settings.RANKING_MODEL_DIR = tmp_path
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         client.post(feedback_links["more"][0])
-    assert refreshed == []  # not before the feedback is committed
+    assert not SubscriberModel.objects.exists()  # not before the feedback is committed
     for callback in callbacks:
         callback()
-    assert refreshed == [subscriber.pk]
-
-
-def test_without_a_refresh_task_feedback_is_still_recorded(
-    client: Client, feedback_links: dict[str, list[str]], subscriber: Subscriber
-) -> None:
-    assert not hasattr(ranking_tasks, "refresh_subscriber_model")
-    assert feedback_service.enqueue_model_refresh(subscriber.pk) is False
-    client.post(feedback_links["less"][0])
-    assert Feedback.objects.count() == 1
+    assert SubscriberModel.objects.filter(subscriber=subscriber).exists()
 
 
 def test_an_expired_link_gets_a_clear_page_and_records_nothing(

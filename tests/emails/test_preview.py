@@ -9,7 +9,7 @@ from django.test import Client
 
 from emails.models import Digest, LinkEvent
 from emails.services.digest import build_digest
-from emails.services.preview import FALLBACK_LABEL, preview_items
+from emails.services.preview import PREVIEW_LABEL, preview_items
 from subscriptions.models import Subscriber
 from tests.emails.conftest import DAY, items_for
 from tests.factories import PaperFactory, SubscriberFactory
@@ -17,29 +17,29 @@ from tests.factories import PaperFactory, SubscriberFactory
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("models")
+
+
 @pytest.fixture
-def catalogue() -> None:
+def catalogue(settings, model_dir: Path) -> None:
+    """The demo corpus plus three papers: the ranking needs a real catalogue to calibrate."""
+    settings.RANKING_MODEL_DIR = model_dir
+    call_command("load_demo_papers", stdout=StringIO())
     PaperFactory(title="Dense retrieval for science", categories=["cs.IR"], upvotes=9)
     PaperFactory(title="Graph neural network message passing", abstract="graphs")
     PaperFactory(title="Unrelated cooking paper", abstract="soup", categories=["physics"])
 
 
-def test_the_fallback_ranking_matches_interests_and_says_why(
+def test_the_preview_ranks_with_the_nightly_code_and_says_why(
     subscriber: Subscriber, catalogue: None
 ) -> None:
     items = preview_items(subscriber)
-    assert [(item.paper.title, item.interest, item.explanation) for item in items] == [
-        (
-            "Graph neural network message passing",
-            "Machine learning",
-            "Mentions “graph neural network” · in cs.LG",
-        ),
-        (
-            "Dense retrieval for science",
-            "retrieval",
-            "Mentions “retrieval”",
-        ),
-    ]
+    titles = [item.paper.title for item in items]
+    assert "Unrelated cooking paper" not in titles[:1]
+    assert "Dense retrieval for science" in titles
+    assert all(item.explanation and item.interest for item in items)
 
 
 def test_admin_previews_a_subscribers_next_digest_without_saving(
@@ -48,8 +48,8 @@ def test_admin_previews_a_subscribers_next_digest_without_saving(
     response = admin_client.get("/admin/emails/digest/preview/", {"email": "ADA@example.org"})
     assert response.status_code == 200
     content = response.content.decode()
-    assert FALLBACK_LABEL[:40] in content
-    assert "2 new papers: Graph neural network message passing" in content
+    assert PREVIEW_LABEL[:40] in content
+    assert "new papers" in content
     assert "srcdoc=" in content
     assert "List-Unsubscribe-Post" in content
     assert "Dense retrieval for science" in content
@@ -88,7 +88,8 @@ def test_the_command_prints_the_preview(
         "preview_digest", "ada@example.org", "--html", str(tmp_path / "d.html"), stdout=out
     )
     text = out.getvalue()
-    assert "Subject: 2 new papers: Graph neural network message passing" in text
+    assert "Subject: " in text
+    assert " new papers: " in text
     assert "List-Unsubscribe-Post: List-Unsubscribe=One-Click" in text
     assert "* Dense retrieval for science" in text
     assert text.strip().splitlines()[-1].startswith("preview_digest: ")

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from emails.services.preview import FALLBACK_LABEL, preview_digest
+from emails.services.preview import PREVIEW_LABEL, preview_digest
 from subscriptions.models import Subscriber
 
 
@@ -32,5 +32,5 @@ class Command(BaseCommand):
         if options["html"]:
             options["html"].write_text(str(html), encoding="utf-8")
         self.stdout.write(
-            f"preview_digest: {len(str(html).encode()) / 1024:.1f} KB HTML. {FALLBACK_LABEL}"
+            f"preview_digest: {len(str(html).encode()) / 1024:.1f} KB HTML. {PREVIEW_LABEL}"
         )

@@ -1,0 +1,137 @@
+"""The fitted text encoder and the encoded catalogue that every subscriber model is fit against.
+
+The encoder is fit on the catalogue by `manage.py fit_encoder` (and on first use), saved under
+RANKING_MODEL_DIR, and kept until refit: subscriber models record its fingerprint, so a refit
+makes them stale and they are refit lazily, one at a time, by the nightly run.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+from django.conf import settings
+from django.db.models import QuerySet
+
+from ranking import core
+from ranking.models import Paper
+
+_lock = threading.Lock()
+_cache: dict[str, object] = {}
+
+
+@dataclass
+class Workspace:
+    """The encoder (dense vectors), its term index (keywords, explanations) and the catalogue."""
+
+    encoder: core.Encoder
+    lsa: core.LsaEncoder
+    catalogue: core.PaperSpace
+
+    @property
+    def fingerprint(self) -> str:
+        return self.encoder.fingerprint()
+
+
+def encoder_path() -> Path:
+    return Path(settings.RANKING_MODEL_DIR) / "lsa-encoder.pickle"
+
+
+def core_paper(paper: Paper) -> core.Paper:
+    return core.Paper(
+        id=str(paper.pk),
+        title=paper.title,
+        abstract=paper.abstract,
+        authors=tuple(paper.authors or ()),
+        categories=tuple(paper.categories or ()),
+        trending=paper.upvotes or 0,
+    )
+
+
+def core_papers(papers: Iterable[Paper]) -> list[core.Paper]:
+    return [core_paper(p) for p in papers]
+
+
+def fit_encoder() -> core.LsaEncoder:
+    """Fit the LSA encoder on the whole catalogue and save it (minutes at 100,000 papers)."""
+    texts = [p.text for p in core_papers(_catalogue_queryset())]
+    if not texts:
+        raise core.EncoderUnavailable("the catalogue is empty: ingest or load papers first")
+    lsa = core.LsaEncoder().fit(texts)
+    path = encoder_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lsa.save(path)
+    _cache.clear()
+    return lsa
+
+
+def workspace() -> Workspace:
+    """The process-wide workspace; re-encodes only papers added since it was built."""
+    with _lock:
+        lsa = _load_or_fit()
+        encoder = _encoder_for(settings.RANKING_CONFIG, lsa)
+        cached = _cache.get("workspace")
+        if isinstance(cached, Workspace) and cached.fingerprint == encoder.fingerprint():
+            newest = int(cached.catalogue.ids[-1]) if len(cached.catalogue) else 0
+            added = list(_catalogue_queryset().filter(pk__gt=newest).order_by("pk"))
+            if added:
+                fresh = core.encode_papers(core_papers(added), encoder, lsa.words)
+                cached.catalogue = _concat(cached.catalogue, fresh)
+            return cached
+        papers = core_papers(_catalogue_queryset().order_by("pk"))
+        result = Workspace(encoder, lsa, core.encode_papers(papers, encoder, lsa.words))
+        _cache["workspace"] = result
+        return result
+
+
+def encode(papers: Sequence[Paper], ws: Workspace) -> core.PaperSpace:
+    """Candidates as a space: rows reused from the catalogue when it has them."""
+    rows, _ = ws.catalogue.rows(str(p.pk) for p in papers)
+    if len(rows) == len(papers):
+        return ws.catalogue.subset(rows)
+    return core.encode_papers(core_papers(papers), ws.encoder, ws.lsa.words)
+
+
+def _concat(a: core.PaperSpace, b: core.PaperSpace) -> core.PaperSpace:
+    """Papers ingested since the catalogue was encoded, appended (ids stay in pk order)."""
+    return core.PaperSpace(
+        ids=a.ids + b.ids,
+        vectors=np.vstack([a.vectors, b.vectors]),
+        terms=sp.csr_matrix(sp.vstack([a.terms, b.terms])),
+        titles=a.titles + b.titles,
+        categories=a.categories + b.categories,
+        authors=a.authors + b.authors,
+        trending=np.concatenate([a.trending, b.trending]),
+        fingerprint=a.fingerprint,
+        vocabulary=a.vocabulary,
+    )
+
+
+def _load_or_fit() -> core.LsaEncoder:
+    # Keyed by path and modification time: a `fit_encoder` in another process is picked up.
+    path = encoder_path()
+    key = (path, path.stat().st_mtime_ns if path.is_file() else None)
+    cached = _cache.get("lsa")
+    if isinstance(cached, core.LsaEncoder) and _cache.get("lsa_key") == key:
+        return cached
+    lsa = core.LsaEncoder.load(path) if path.is_file() else fit_encoder()
+    _cache.update(lsa=lsa, lsa_key=(path, path.stat().st_mtime_ns))
+    return lsa
+
+
+def _encoder_for(config: str, lsa: core.LsaEncoder) -> core.Encoder:
+    if config == "light":
+        return lsa
+    semantic = core.MiniLMEncoder()
+    semantic.ensure_available()
+    cache_dir = Path(settings.RANKING_MODEL_DIR) / "minilm-cache"
+    minilm = core.configs.CachedEncoder(semantic, cache_dir)
+    return core.ConcatEncoder([(minilm, 1.0), (lsa, core.configs.LSA_WEIGHT_IN_SEMANTIC)])
+
+
+def _catalogue_queryset() -> QuerySet[Paper]:
+    return Paper.objects.only("pk", "title", "abstract", "authors", "categories", "upvotes")

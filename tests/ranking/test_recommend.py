@@ -1,0 +1,102 @@
+"""The nightly ranking on the production path: demo catalogue, real subscribers, stored models."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from emails.models import Digest
+from ranking.models import Paper, Recommendation, SubscriberModel
+from ranking.services import encoding
+from ranking.services.recommend import rank_subscribers, refresh_subscriber_model
+from subscriptions.models import Feedback
+from tests.factories import SubscriberFactory
+
+pytestmark = pytest.mark.django_db
+TODAY = timezone.now().date()
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    # One encoder fit for the module: every test loads the same demo texts.
+    return tmp_path_factory.mktemp("models")
+
+
+@pytest.fixture(autouse=True)
+def demo_catalogue(settings, model_dir):
+    settings.RANKING_MODEL_DIR = model_dir
+    call_command("load_demo_papers", stdout=None)
+    yield
+    # Paper primary keys differ per test: the encoded catalogue must not outlive one.
+    encoding._cache.pop("workspace", None)
+
+
+def rows(subscriber) -> list[Recommendation]:
+    return list(Recommendation.objects.filter(subscriber=subscriber, run_date=TODAY))
+
+
+def test_it_ranks_matching_papers_first_with_an_explanation() -> None:
+    reader = SubscriberFactory(keywords=["dense retrieval"], papers_per_digest=5)
+    counts = rank_subscribers([reader.pk], TODAY)
+    recs = rows(reader)
+    assert counts.ranked == 1
+    assert 1 <= len(recs) <= 5
+    assert "retriev" in recs[0].paper.title.lower() + recs[0].paper.abstract.lower()
+    assert all(r.explanation for r in recs)
+    assert [r.rank for r in recs] == list(range(1, len(recs) + 1))
+
+
+def test_running_twice_leaves_one_set_of_rows() -> None:
+    reader = SubscriberFactory(keywords=["language models"])
+    rank_subscribers([reader.pk], TODAY)
+    first = [(r.paper_id, r.rank) for r in rows(reader)]
+    rank_subscribers([reader.pk], TODAY)
+    assert [(r.paper_id, r.rank) for r in rows(reader)] == first
+
+
+def test_a_profile_without_interests_gets_no_papers_and_a_reason() -> None:
+    reader = SubscriberFactory(keywords=[])
+    counts = rank_subscribers([reader.pk], TODAY)
+    assert rows(reader) == []
+    assert any("no interests" in reason for reason in counts.empty)
+
+
+def test_papers_sent_before_never_return() -> None:
+    reader = SubscriberFactory(keywords=["dense retrieval"])
+    rank_subscribers([reader.pk], TODAY)
+    top = rows(reader)[0].paper
+    Digest.objects.create(
+        subscriber=reader, digest_date=TODAY - timedelta(days=1), items=[{"paper": top.pk}]
+    )
+    rank_subscribers([reader.pk], TODAY)
+    assert top.pk not in [r.paper_id for r in rows(reader)]
+
+
+def test_feedback_refits_the_model_only_when_the_profile_changed() -> None:
+    reader = SubscriberFactory(keywords=["diffusion"])
+    assert refresh_subscriber_model(reader) is True
+    assert refresh_subscriber_model(reader) is False
+    liked = Paper.objects.filter(title__icontains="retrieval").first()
+    Feedback.objects.create(subscriber=reader, paper=liked, kind=Feedback.Kind.LIKED)
+    assert refresh_subscriber_model(reader) is True
+    assert SubscriberModel.objects.filter(subscriber=reader).count() == 1
+
+
+def test_papers_outside_the_window_are_not_candidates() -> None:
+    Paper.objects.update(first_seen=timezone.now() - timedelta(days=3))
+    reader = SubscriberFactory(keywords=["retrieval"])
+    rank_subscribers([reader.pk], TODAY)
+    assert rows(reader) == []
+
+
+def test_a_missing_encoder_file_is_refit_from_the_catalogue(settings) -> None:
+    reader = SubscriberFactory(keywords=["retrieval"])
+    rank_subscribers([reader.pk], TODAY)
+    encoding.encoder_path().unlink()
+    encoding._cache.clear()
+    rank_subscribers([reader.pk], TODAY)
+    assert encoding.encoder_path().is_file()
+    assert rows(reader)
