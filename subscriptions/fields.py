@@ -14,6 +14,8 @@ from subscriptions.arxiv_ids import InvalidArxivIdError, parse_arxiv_id
 
 _SEPARATORS = re.compile(r"[\r\n,;]+")
 _CATEGORY = re.compile(r"[a-z][a-z-]{1,15}(?:\.[A-Za-z-]{2,10})?")
+# Catalogue ids of papers without an arXiv id ("subscribe to papers like this" on their page).
+_CATALOGUE_ID = re.compile(r"title:[0-9a-f]{16}|doi:10\.\d{4,9}/\S{1,100}")
 
 
 def has_control_chars(text: str) -> bool:
@@ -119,3 +121,10 @@ def normalise_arxiv_id(text: str) -> str:
         return parse_arxiv_id(text)
     except InvalidArxivIdError as exc:
         raise ValidationError("not an arXiv id or URL", code="invalid_arxiv_id") from exc
+
+
+def normalise_seed_paper(text: str) -> str:
+    """An arXiv id or URL (reduced to the base id), or the catalogue id of a paper without one."""
+    if _CATALOGUE_ID.fullmatch(text.strip()):
+        return text.strip()
+    return normalise_arxiv_id(text)

@@ -50,7 +50,8 @@ class StringListValidator:
 KEYWORD_LIMITS = (30, 80)
 CATEGORY_LIMITS = (30, 32)
 AUTHOR_LIMITS = (30, 100)
-SEED_LIMITS = (20, 32)
+# Seeds are base arXiv ids or catalogue ids ("doi:…", "title:…"), as long as Paper.canonical_id.
+SEED_LIMITS = (20, 128)
 
 
 class Topic(models.Model):
@@ -106,6 +107,8 @@ class Subscriber(models.Model):
     manage_link_sent_at = models.DateTimeField(null=True, blank=True)
     # Bumping this revokes every confirm/manage/unsubscribe link issued so far.
     token_version = models.PositiveIntegerField(default=1)
+    # The personal Atom feed's own version: "reset feed link" revokes only the feed URL.
+    feed_token_version = models.PositiveIntegerField(default=1)
 
     frequency = models.CharField(max_length=8, choices=Frequency.choices, default=Frequency.DAILY)
     weekly_day = models.PositiveSmallIntegerField(choices=Weekday.choices, default=Weekday.MONDAY)

@@ -13,12 +13,18 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from ranking.views import trending_context
+from ranking.models import Paper
+from ranking.views import find_paper, trending_context
 from subscriptions import ratelimits, tokens
 from subscriptions.forms import DeleteAccountForm, EmailOnlyForm, PreferencesForm, SignupForm
 from subscriptions.models import Subscriber
 from subscriptions.services import preferences, signup
-from subscriptions.services.links import manage_url, subscriber_from_token, unsubscribe_url
+from subscriptions.services.links import (
+    feed_url,
+    manage_url,
+    subscriber_from_token,
+    unsubscribe_url,
+)
 
 View = Callable[..., HttpResponse]
 
@@ -61,7 +67,9 @@ def _bad_link(request: HttpRequest, error: tokens.TokenError) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def signup_view(request: HttpRequest) -> HttpResponse:
-    form = SignupForm(_posted(request))
+    seed = _seed_paper(request)
+    initial = {"seed_papers": [seed.canonical_id]} if seed is not None else None
+    form = SignupForm(_posted(request), initial=initial)
     if request.method == "POST":
         if ratelimits.ip_limited(request, "signup"):
             return _too_many(request)
@@ -73,9 +81,14 @@ def signup_view(request: HttpRequest) -> HttpResponse:
                 return _too_many(request)
             signup.subscribe(email, form.cleaned_data)
             return redirect("subscriptions:check_inbox")
-    context = {"form": form, **trending_context(request)}
+    context = {"form": form, "seed_paper": seed, **trending_context(request)}
     status = 400 if form.errors else 200
     return render(request, "subscriptions/signup.html", context, status=status)
+
+
+def _seed_paper(request: HttpRequest) -> Paper | None:
+    """The paper of "subscribe to papers like this" (?seed=<canonical id>); unknown ids: none."""
+    return find_paper(request.GET.get("seed", ""))
 
 
 def check_inbox(request: HttpRequest) -> HttpResponse:
@@ -130,6 +143,9 @@ def manage_view(request: HttpRequest, subscriber: Subscriber, token: str) -> Htt
         if action == "resubscribe":
             preferences.resubscribe(subscriber)
             return redirect("subscriptions:manage", token=token)
+        if action == "reset_feed":
+            preferences.reset_feed_link(subscriber)
+            return redirect("subscriptions:manage", token=token)
         form = PreferencesForm(request.POST)
         if form.is_valid():
             preferences.update_preferences(subscriber, form.cleaned_data)
@@ -140,6 +156,7 @@ def manage_view(request: HttpRequest, subscriber: Subscriber, token: str) -> Htt
         "token": token,
         "saved": saved,
         "unsubscribe_url": unsubscribe_url(subscriber),
+        "feed_url": feed_url(subscriber),
     }
     status = 400 if form.errors else 200
     return render(request, "subscriptions/manage.html", context, status=status)

@@ -31,6 +31,23 @@ def unsubscribe_url(subscriber: Subscriber) -> str:
     return _absolute("subscriptions:unsubscribe", "unsubscribe", subscriber)
 
 
+def feed_url(subscriber: Subscriber) -> str:
+    """The personal Atom feed; signed with the feed's own version so it can be reset alone."""
+    token = tokens.make_token("feed", subscriber.pk, subscriber.feed_token_version)
+    return settings.SITE_URL + reverse("subscriptions:feed", kwargs={"token": token})
+
+
+def subscriber_from_feed_token(token: str) -> Subscriber:
+    """The subscriber of a feed URL; a `tokens.TokenError` if reset, gone or unsubscribed."""
+    payload = tokens.read_token(token, "feed")
+    subscriber = Subscriber.objects.filter(pk=payload.subscriber_id).first()
+    if subscriber is None or subscriber.feed_token_version != payload.version:
+        raise RevokedToken
+    if subscriber.status == Subscriber.Status.UNSUBSCRIBED:
+        raise RevokedToken
+    return subscriber
+
+
 def list_unsubscribe_headers(subscriber: Subscriber) -> dict[str, str]:
     """RFC 8058 headers for bulk mail (digests and anything else a subscriber can opt out of)."""
     return {

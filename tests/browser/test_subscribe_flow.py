@@ -56,8 +56,10 @@ def test_sign_up_confirm_manage_and_one_click_unsubscribe(
 ) -> None:
     page.goto(site.url + "/")
     page.get_by_label("Email address").fill("Grace@Example.org")
-    page.get_by_text("Robotics").click()
-    page.get_by_text("Information retrieval & search").click()
+    # Scoped to the form: the trending list below it links the same topics by name.
+    form = page.locator("form.signup-form")
+    form.get_by_text("Robotics").click()
+    form.get_by_text("Information retrieval & search").click()
     page.get_by_text("Fine-tune: keywords").click()
     page.get_by_label("Keywords").fill("legged locomotion, <b>sim2real</b>")
     shoot(page, mobile_page, site.url + "/", "signup")

@@ -1,0 +1,177 @@
+"""Atom feeds: the public trending list (per day, per topic) and each subscriber's own feed."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+
+import feedparser
+import pytest
+import time_machine
+from django.test import Client
+
+from emails.digest import DigestItem
+from emails.models import Digest
+from emails.services.digest import record_digest
+from subscriptions import tokens
+from subscriptions.models import Subscriber
+from subscriptions.services.links import feed_url, manage_url
+from subscriptions.services.preferences import unsubscribe
+from tests.factories import PaperFactory, SubscriberFactory, TopicFactory
+
+pytestmark = pytest.mark.django_db
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _frozen() -> object:
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def parse(response) -> feedparser.FeedParserDict:
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/atom+xml")
+    feed = feedparser.parse(response.content)
+    assert not feed.bozo, feed.get("bozo_exception")
+    assert feed.version == "atom10"
+    return feed
+
+
+def test_the_trending_feed_is_valid_atom_in_front_page_order(client: Client) -> None:
+    PaperFactory(title="Second", upvotes=1)
+    PaperFactory(
+        title="First <b>bold</b> & co", upvotes=9, canonical_id="2401.01234", authors=["Ada"]
+    )
+    feed = parse(client.get("/feeds/trending/"))
+    assert [e.title for e in feed.entries] == ["First <b>bold</b> & co", "Second"]
+    first = feed.entries[0]
+    assert first.link == "http://testserver/papers/2401.01234/"
+    assert first.author == "Ada"
+    assert first.id
+    assert first.updated
+
+
+def test_a_day_feed_and_a_topic_feed(client: Client) -> None:
+    PaperFactory(title="Robot arms", categories=["cs.RO"], upvotes=1)
+    PaperFactory(title="Proteins", categories=["q-bio.BM"], upvotes=1)
+    TopicFactory(name="Robotics", slug="robotics", categories=["cs.RO"], keywords=[])
+    day = parse(client.get("/feeds/trending/2026-11-26/"))
+    assert {e.title for e in day.entries} == {"Robot arms", "Proteins"}
+    assert "26 November 2026" in day.feed.title
+    topic = parse(client.get("/feeds/topics/robotics/"))
+    assert [e.title for e in topic.entries] == ["Robot arms"]
+
+
+def test_the_front_page_links_its_feed(client: Client) -> None:
+    PaperFactory(upvotes=1)
+    html = client.get("/").content.decode()
+    assert 'type="application/atom+xml"' in html
+    assert 'href="/feeds/trending/2026-11-26/"' in html
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/feeds/trending/2026-11-27/",
+        "/feeds/trending/2026-13-01/",
+        "/feeds/trending/nope/",
+        "/feeds/topics/no-such-topic/",
+    ],
+)
+def test_bad_feed_addresses_are_404(client: Client, url: str) -> None:
+    assert client.get(url).status_code == 404
+
+
+@pytest.fixture
+def reader() -> Subscriber:
+    return SubscriberFactory(email="ada@example.org")
+
+
+def sent_digest(reader: Subscriber, day: date, picks: list[tuple[str, str]]) -> Digest:
+    items = [
+        DigestItem(PaperFactory(title=title), 1.0, explanation, interest="retrieval")
+        for title, explanation in picks
+    ]
+    digest = record_digest(reader, day, items)
+    Digest.objects.filter(pk=digest.pk).update(state=Digest.State.SENT, sent_at=NOW)
+    return digest
+
+
+def test_the_personal_feed_carries_the_sent_digests_newest_first(
+    client: Client, reader: Subscriber
+) -> None:
+    sent_digest(reader, date(2026, 11, 24), [("Older pick", "Because you like retrieval.")])
+    sent_digest(
+        reader,
+        date(2026, 11, 25),
+        [("Newest pick", "Cites a paper you liked."), ("Second pick", "")],
+    )
+    unsent = record_digest(
+        reader, date(2026, 11, 26), [DigestItem(PaperFactory(title="Not sent"), 1.0, "x")]
+    )
+    assert unsent.state == Digest.State.PENDING
+    other = SubscriberFactory()
+    sent_digest(other, date(2026, 11, 25), [("Someone else's pick", "x")])
+
+    response = client.get(feed_url(reader).removeprefix("http://testserver"))
+    feed = parse(response)
+    assert [e.title for e in feed.entries] == ["Newest pick", "Second pick", "Older pick"]
+    assert feed.entries[0].summary.startswith("Cites a paper you liked.")
+    assert feed.entries[1].summary.startswith("Matches your interest in retrieval.")
+    assert feed.entries[2].summary.startswith("Because you like retrieval.")
+    assert len({e.id for e in feed.entries}) == 3
+    assert response["X-Robots-Tag"] == "noindex"
+    assert "ada@example.org" not in response.content.decode()
+
+
+def test_the_preference_centre_shows_the_feed_link_and_can_reset_it(
+    client: Client, reader: Subscriber
+) -> None:
+    sent_digest(reader, date(2026, 11, 25), [("A pick", "Why.")])
+    manage = manage_url(reader).removeprefix("http://testserver")
+    html = client.get(manage).content.decode()
+    old = re.search(r'id="feed-url" type="text" readonly value="([^"]+)"', html).group(1)
+    old_path = old.removeprefix("http://testserver")
+    assert parse(client.get(old_path)).entries
+
+    response = client.post(manage, {"action": "reset_feed"})
+    assert response.status_code == 302
+    html = client.get(manage).content.decode()
+    new = re.search(r'id="feed-url" type="text" readonly value="([^"]+)"', html).group(1)
+    assert new != old
+    assert client.get(old_path).status_code == 404
+    assert parse(client.get(new.removeprefix("http://testserver"))).entries
+    reader.refresh_from_db()
+    assert reader.feed_token_version == 2
+    assert reader.audit_events.filter(action="feed_link_reset").exists()
+
+
+def test_an_unsubscribed_or_deleted_reader_s_feed_is_gone(
+    client: Client, reader: Subscriber
+) -> None:
+    path = feed_url(reader).removeprefix("http://testserver")
+    unsubscribe(reader)
+    assert client.get(path).status_code == 404
+    reader.delete()
+    assert client.get(path).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "make_token",
+    [
+        lambda s: "garbage",
+        lambda s: "x" * 5000,
+        lambda s: tokens.make_token("manage", s.pk, s.token_version),
+        lambda s: tokens.make_token("feed", s.pk, s.feed_token_version + 1),
+        lambda s: tokens.make_token("feed", s.pk + 1000, 1),
+        lambda s: tokens.make_token("feed", s.pk, s.feed_token_version)[:-2] + "zz",
+    ],
+    ids=["garbage", "huge", "manage-token", "future-version", "no-such-subscriber", "tampered"],
+)
+def test_invalid_or_revoked_feed_tokens_are_404(
+    client: Client, reader: Subscriber, make_token
+) -> None:
+    response = client.get(f"/feeds/you/{make_token(reader)}/")
+    assert response.status_code == 404
+    assert "not valid" in response.content.decode()
