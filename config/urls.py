@@ -9,6 +9,7 @@ admin.site.site_title = "Paperboy admin"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("dev/mail/", include("emails.urls_dev")),
+    path("webhooks/anymail/", include("anymail.urls")),
     path("", include("emails.urls")),
     path("", include("ranking.urls")),
     path("", include("subscriptions.urls")),

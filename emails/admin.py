@@ -11,9 +11,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 
+from emails.admin_delivery import resend_uncertain, retry_failed
 from emails.models import Digest, LinkEvent
 from emails.services.digest import recipient_for, render_digest
-from emails.services.preview import FALLBACK_LABEL, preview_digest
+from emails.services.preview import PREVIEW_LABEL, preview_digest
 from subscriptions.models import Subscriber
 
 
@@ -23,7 +24,10 @@ class PreviewForm(forms.Form):
 
 @admin.register(Digest)
 class DigestAdmin(admin.ModelAdmin[Digest]):
-    list_display = ["digest_date", "subscriber", "kind", "state", "paper_count", "attempts"]
+    list_display = [
+        "digest_date", "subscriber", "kind", "state", "paper_count", "attempts", "last_error",
+    ]  # fmt: skip
+    actions = [retry_failed, resend_uncertain]
     list_filter = ["state", "kind", "digest_date"]
     search_fields = ["subscriber__email", "message_id"]
     date_hierarchy = "digest_date"
@@ -63,7 +67,7 @@ class DigestAdmin(admin.ModelAdmin[Digest]):
                     message=message,
                     html=message.alternatives[0][0],
                     headers=sorted(message.extra_headers.items()),
-                    label=FALLBACK_LABEL,
+                    label=PREVIEW_LABEL,
                 )
         return TemplateResponse(request, "admin/emails/digest/preview.html", context)
 

@@ -20,3 +20,49 @@ def link_max_age() -> timedelta:
 def nudge_interval() -> timedelta:
     """At most one "add some interests" email per this interval."""
     return timedelta(days=int(getattr(settings, "DIGEST_NUDGE_INTERVAL_DAYS", 7)))
+
+
+def rate_per_second() -> float:
+    """Messages per second across every worker (the Redis token bucket)."""
+    return float(getattr(settings, "EMAIL_RATE_PER_SECOND", 100.0))
+
+
+def chunk_size() -> int:
+    """Subscribers per rank/build/send task; one SMTP connection per send chunk."""
+    return int(getattr(settings, "DELIVERY_CHUNK_SIZE", 200))
+
+
+def max_retries() -> int:
+    """Transient failures (4xx, timeouts, resets) are retried this many times, then `failed`."""
+    return int(getattr(settings, "SEND_MAX_RETRIES", 6))
+
+
+def retry_backoff(retries: int) -> float:
+    """Seconds before retry number `retries + 1`: doubling from SEND_RETRY_BACKOFF, capped."""
+    first = float(getattr(settings, "SEND_RETRY_BACKOFF", 30.0))
+    cap = float(getattr(settings, "SEND_RETRY_MAX_WAIT", 1800.0))
+    return float(min(cap, first * 2**retries))
+
+
+def claim_timeout() -> timedelta:
+    """A row left in 'sending' longer than this belongs to a dead worker (see ledger.py)."""
+    return timedelta(seconds=float(getattr(settings, "SEND_CLAIM_TIMEOUT", 600)))
+
+
+def soft_bounce_threshold() -> int:
+    """This many soft bounces within SOFT_BOUNCE_WINDOW_DAYS suppress the address."""
+    return int(getattr(settings, "SOFT_BOUNCE_THRESHOLD", 3))
+
+
+def soft_bounce_window() -> timedelta:
+    return timedelta(days=int(getattr(settings, "SOFT_BOUNCE_WINDOW_DAYS", 30)))
+
+
+def webhook_secret() -> str:
+    """HMAC key of the generic bounce webhook; empty turns that endpoint off."""
+    return str(getattr(settings, "DELIVERY_WEBHOOK_SECRET", ""))
+
+
+def webhook_max_skew() -> int:
+    """A signed webhook older (or newer) than this many seconds is refused as a replay."""
+    return int(getattr(settings, "DELIVERY_WEBHOOK_MAX_SKEW", 300))

@@ -26,6 +26,10 @@ class Digest(models.Model):
         FAILED = "failed", "Failed"
         SUPPRESSED = "suppressed", "Suppressed"
         SKIPPED = "skipped", "Skipped (nothing to send)"
+        # The worker died (or the connection broke) after handing the message to the server
+        # and before its reply was recorded: it may or may not have gone out. Never re-sent
+        # automatically (see emails/services/ledger.py).
+        UNCERTAIN = "uncertain", "Uncertain (may have been sent)"
 
     subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="digests")
     digest_date = models.DateField()
@@ -40,6 +44,12 @@ class Digest(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # Set in its own committed UPDATE just before the message data goes to the server: a
+    # 'sending' row without it certainly never went out and may be sent again.
+    handed_off_at = models.DateTimeField(null=True, blank=True)
+    nightly_run = models.ForeignKey(
+        "emails.NightlyRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-digest_date", "-id"]
@@ -79,3 +89,108 @@ class LinkEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} on paper {self.paper_id} (digest {self.digest_id})"
+
+
+class NightlyRun(models.Model):
+    """One hourly delivery slot (UTC): who was due, and what each stage did.
+
+    Unique per slot, so enqueuing a slot twice starts one run. Counters are bumped with F()
+    by the chunk tasks; a stage's duration runs from its first chunk's start to its last's end.
+    """
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    slot = models.DateTimeField(unique=True, help_text="The UTC hour this run delivers for.")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.RUNNING)
+    ingestion_run = models.ForeignKey(
+        "ranking.IngestionRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    due = models.PositiveIntegerField(default=0)
+    chunks = models.PositiveIntegerField(default=0)
+    chunks_done = models.PositiveIntegerField(default=0)
+    ranked = models.PositiveIntegerField(default=0)
+    built = models.PositiveIntegerField(default=0)
+    sent = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    suppressed = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    uncertain = models.PositiveIntegerField(default=0)
+    retried = models.PositiveIntegerField(default=0)
+    rank_started_at = models.DateTimeField(null=True, blank=True)
+    rank_finished_at = models.DateTimeField(null=True, blank=True)
+    build_started_at = models.DateTimeField(null=True, blank=True)
+    build_finished_at = models.DateTimeField(null=True, blank=True)
+    send_started_at = models.DateTimeField(null=True, blank=True)
+    send_finished_at = models.DateTimeField(null=True, blank=True)
+    render_seconds = models.FloatField(default=0.0)
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-slot"]
+
+    def __str__(self) -> str:
+        return f"Nightly run {self.slot:%Y-%m-%d %H:00} UTC"
+
+
+class Suppression(models.Model):
+    """An address never sent to again (until an operator deletes the row)."""
+
+    class Reason(models.TextChoices):
+        HARD_BOUNCE = "hard_bounce", "Hard bounce"
+        COMPLAINT = "complaint", "Spam complaint"
+        SOFT_BOUNCES = "soft_bounces", "Repeated soft bounces"
+        REJECTED = "rejected", "Rejected by the SMTP server (5xx)"
+        MANUAL = "manual", "Added by an operator"
+
+    email = models.EmailField(max_length=254, unique=True)
+    reason = models.CharField(max_length=16, choices=Reason.choices)
+    detail = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.get_reason_display()})"
+
+
+class DeliveryEvent(models.Model):
+    """A bounce, complaint or delivery report from a webhook (or an SMTP 5xx at send time).
+
+    `event_id` is the provider's id: a replayed webhook is recorded once.
+    """
+
+    class Kind(models.TextChoices):
+        HARD_BOUNCE = "hard_bounce", "Hard bounce"
+        SOFT_BOUNCE = "soft_bounce", "Soft bounce"
+        COMPLAINT = "complaint", "Complaint"
+        REJECTED = "rejected", "Rejected at send time"
+
+    email = models.EmailField(max_length=254, db_index=True)
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    event_id = models.CharField(max_length=255, unique=True)
+    source = models.CharField(max_length=32, blank=True)
+    detail = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.email}"
+
+
+class DeliverySwitch(models.Model):
+    """The operator's global pause (one row, pk=1); send tasks read it before each chunk."""
+
+    paused = models.BooleanField(default=False)
+    changed_at = models.DateTimeField(auto_now=True)
+    changed_by = models.CharField(max_length=150, blank=True)
+
+    def __str__(self) -> str:
+        return "Sending paused" if self.paused else "Sending on"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from emails import digest_views
+from emails import digest_views, webhooks
 
 app_name = "emails"
 urlpatterns = [
@@ -12,4 +12,5 @@ urlpatterns = [
     path("r/<str:token>/more/", digest_views.feedback_view, {"kind": "more"}, name="more"),
     path("r/<str:token>/less/", digest_views.feedback_view, {"kind": "less"}, name="less"),
     path("digest/<str:token>/", digest_views.view_in_browser, name="view"),
+    path("webhooks/bounces/", webhooks.bounce_webhook, name="bounce_webhook"),
 ]

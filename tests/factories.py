@@ -4,7 +4,7 @@ import factory
 from django.utils import timezone
 
 from ranking.identifiers import title_id
-from ranking.models import Paper
+from ranking.models import Paper, Recommendation
 from subscriptions.models import Subscriber, Topic
 
 
@@ -42,3 +42,18 @@ class SubscriberFactory(factory.django.DjangoModelFactory[Subscriber]):
     status = Subscriber.Status.ACTIVE
     confirmed_at = factory.LazyFunction(timezone.now)
     keywords = factory.LazyFunction(lambda: ["retrieval"])
+
+
+class RecommendationFactory(factory.django.DjangoModelFactory[Recommendation]):
+    """A ranked paper for a subscriber and date, as the nightly ranking stage writes it."""
+
+    class Meta:
+        model = Recommendation
+
+    subscriber = factory.SubFactory(SubscriberFactory)
+    paper = factory.SubFactory(PaperFactory)
+    run_date = factory.LazyFunction(lambda: timezone.now().date())
+    rank = factory.Sequence(lambda n: n % 30000 + 1)
+    score = 0.9
+    explanation = "Matches “retrieval”"
+    interest = "retrieval"

@@ -146,6 +146,17 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "subscriptions.tasks.purge_unconfirmed_subscribers",
         "schedule": crontab(minute="15", hour="3"),
     },
+    # Every hour: subscribers are due at their own local hour (weekly ones on their weekday).
+    # The run is unique per hourly slot, so a late or doubled beat tick sends nothing twice.
+    "nightly-delivery": {
+        "task": "emails.tasks.run_nightly",
+        "schedule": crontab(minute="0"),
+    },
+    # Resolves sends of dead workers and re-enqueues work a lost queue (Redis restart) dropped.
+    "recover-deliveries": {
+        "task": "emails.tasks.recover_deliveries",
+        "schedule": crontab(minute="*/10"),
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
@@ -166,12 +177,33 @@ INGEST_RETRY_MAX_WAIT = env.get_float("INGEST_RETRY_MAX_WAIT", 300.0)
 INGEST_LOCK_TTL = env.get_int("INGEST_LOCK_TTL", 900)
 INGEST_LOCK_WAIT = env.get_float("INGEST_LOCK_WAIT", 0.0)
 
+# Ranking (ranking/core via ranking/services). "light" needs scikit-learn only; "semantic" adds
+# MiniLM sentence embeddings and needs the `semantic` extra (see docs/ranking.md).
+RANKING_CONFIG = env.get_str("RANKING_CONFIG", "light")
+RANKING_MODEL_DIR = Path(env.get_str("RANKING_MODEL_DIR", str(VAR_DIR / "models")))
+RANKING_SCORE_FLOOR = env.get_float("RANKING_SCORE_FLOOR", 1.0)
+RANKING_TRENDING_WEIGHT = env.get_float("RANKING_TRENDING_WEIGHT", 0.3)
+
 # Digests (read through emails/conf.py). An empty day sends nothing unless the quiet-day note is
 # on; digest links stop recording feedback after the max age; the add-interests nudge is sent
 # at most once per interval.
 DIGEST_QUIET_DAY_NOTE = env.get_bool("DIGEST_QUIET_DAY_NOTE", False)
 DIGEST_LINK_MAX_AGE_DAYS = env.get_int("DIGEST_LINK_MAX_AGE_DAYS", 180)
 DIGEST_NUDGE_INTERVAL_DAYS = env.get_int("DIGEST_NUDGE_INTERVAL_DAYS", 7)
+
+# Nightly delivery (read through emails/conf.py; the rules are in emails/services/ledger.py).
+EMAIL_RATE_PER_SECOND = env.get_float("EMAIL_RATE_PER_SECOND", 100.0)
+DELIVERY_CHUNK_SIZE = env.get_int("DELIVERY_CHUNK_SIZE", 200)
+SEND_MAX_RETRIES = env.get_int("SEND_MAX_RETRIES", 6)
+SEND_RETRY_BACKOFF = env.get_float("SEND_RETRY_BACKOFF", 30.0)
+SEND_RETRY_MAX_WAIT = env.get_float("SEND_RETRY_MAX_WAIT", 1800.0)
+SEND_CLAIM_TIMEOUT = env.get_int("SEND_CLAIM_TIMEOUT", 600)
+SOFT_BOUNCE_THRESHOLD = env.get_int("SOFT_BOUNCE_THRESHOLD", 3)
+SOFT_BOUNCE_WINDOW_DAYS = env.get_int("SOFT_BOUNCE_WINDOW_DAYS", 30)
+# Bounce webhooks: django-anymail's ESP tracking webhooks (HTTP basic auth with this
+# "user:password"), and Paperboy's generic JSON endpoint (HMAC-SHA256 with its own key).
+ANYMAIL = {"WEBHOOK_SECRET": env.get_str("ANYMAIL_WEBHOOK_SECRET", "")}
+DELIVERY_WEBHOOK_SECRET = env.get_str("DELIVERY_WEBHOOK_SECRET", "")
 
 LOGGING = {
     "version": 1,

@@ -3,7 +3,7 @@ email. Sending is the caller's job (issue 7's task), never done here."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from urllib.parse import urlsplit
 
@@ -45,18 +45,26 @@ def build_digest(
     empty day without the quiet-day note (DIGEST_QUIET_DAY_NOTE); a subscriber without
     interests already nudged within DIGEST_NUDGE_INTERVAL_DAYS. Those rows are `skipped`.
     """
+    digest = record_day(subscriber, digest_date, items)
+    if digest is None:
+        return None
+    return digest_email(digest, recipient_for(subscriber), renderer=renderer)
+
+
+def record_day(
+    subscriber: Subscriber, digest_date: date, items: Sequence[DigestItem]
+) -> Digest | None:
+    """The day's Digest row (created once; see `build_digest`), without rendering anything:
+    the nightly run records rows in its build stage and renders them when sending."""
     if not subscriber.receives_digests:
         return None
-    recipient = recipient_for(subscriber)
-    if not recipient.interests:
-        digest = _record_nudge(subscriber, digest_date)
-    elif items:
-        digest = record_digest(subscriber, digest_date, items)
-    elif conf.quiet_day_note():
-        digest = record_digest(subscriber, digest_date, [], kind=Digest.Kind.QUIET)
-    else:
-        digest = record_digest(subscriber, digest_date, [], skipped=True)
-    return digest_email(digest, recipient, renderer=renderer)
+    if not subscriber_interests(subscriber):
+        return _record_nudge(subscriber, digest_date)
+    if items:
+        return record_digest(subscriber, digest_date, items)
+    if conf.quiet_day_note():
+        return record_digest(subscriber, digest_date, [], kind=Digest.Kind.QUIET)
+    return record_digest(subscriber, digest_date, [], skipped=True)
 
 
 def recipient_for(subscriber: Subscriber) -> Recipient:
@@ -116,9 +124,15 @@ def snapshot(items: Sequence[DigestItem]) -> list[dict[str, object]]:
     ]
 
 
-def items_from_snapshot(digest: Digest) -> list[DigestItem]:
-    """The snapshot's items whose papers still exist, in the order they were sent."""
-    papers = Paper.objects.in_bulk([entry["paper"] for entry in digest.items])
+def items_from_snapshot(
+    digest: Digest, papers: Mapping[int, Paper] | None = None
+) -> list[DigestItem]:
+    """The snapshot's items whose papers still exist, in the order they were sent.
+
+    `papers` is an optional preloaded pool (a send chunk loads its papers once)."""
+    wanted = [entry["paper"] for entry in digest.items]
+    if papers is None or any(pk not in papers for pk in wanted):
+        papers = Paper.objects.in_bulk(wanted)
     return [
         DigestItem(
             paper=papers[entry["paper"]],
@@ -154,10 +168,13 @@ def digest_headers(digest: Digest, recipient: Recipient) -> dict[str, str]:
 
 
 def digest_view(
-    digest: Digest, recipient: Recipient, renderer: DigestRenderer | None = None
+    digest: Digest,
+    recipient: Recipient,
+    renderer: DigestRenderer | None = None,
+    papers: Mapping[int, Paper] | None = None,
 ) -> DigestView:
     cards = renderer or default_renderer()
-    items = items_from_snapshot(digest)
+    items = items_from_snapshot(digest, papers)
     return make_view(
         recipient, digest.pk, digest.digest_date, items, LinkBuilder(), card_for=cards.card
     )
@@ -177,6 +194,7 @@ def digest_email(
     *,
     renderer: DigestRenderer | None = None,
     fast: bool = True,
+    papers: Mapping[int, Paper] | None = None,
 ) -> EmailMultiAlternatives | None:
     """The email for a recorded digest (None for a skipped one); `fast=False` renders it by
     the reference path, whole-email premailer (tests and the benchmark compare the two)."""
@@ -188,7 +206,7 @@ def digest_email(
         context["unsubscribe_url"] = recipient.unsubscribe_url
         return build_email(NUDGE_PREFIX, recipient.email, context, headers)
     renderer = renderer or default_renderer()
-    view = digest_view(digest, recipient, renderer)
+    view = digest_view(digest, recipient, renderer, papers)
     parts = renderer.render(view) if fast else None
     text, html = parts or (None, None)
     return build_email(

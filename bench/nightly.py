@@ -1,0 +1,247 @@
+"""The nightly delivery end to end: rank -> build -> render + send, on two Celery workers.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/paperboy_bench_nightly \
+    REDIS_URL=redis://127.0.0.1:6379/12 \
+    .venv/bin/python bench/nightly.py --subscribers 10000 --papers 1000
+
+Creates --papers new papers and --subscribers daily subscribers due in the current UTC hour
+(in an empty database: it refuses to run on one with subscribers unless --flush), starts two
+`celery -A config worker --concurrency 1` processes and a local aiosmtpd server that counts
+what it receives by Message-ID, enqueues the slot's `emails.tasks.run_nightly`, and waits until
+every digest row is settled. With --rank precomputed (default) recommendations (20 per
+subscriber) are written in the setup, so the rank stage finds them and skips (rank_s ~ 0);
+--rank real leaves them to ranking.services.recommend. --rate is EMAIL_RATE_PER_SECOND for the
+run (default 100000: measure capacity, not the provider's limit; at the production default of
+100/s, 100,000 digests take 1,000 s by design).
+
+rank_s/send_s are the stages' wall spans (first chunk start to last chunk end; stages overlap
+because each chunk goes rank -> build -> send on its own), render_s the render time summed over
+both workers, peak_mib the largest peak RSS of any worker process (sampled every 0.2 s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+os.environ.setdefault("SITE_URL", "https://paperboy.example.org")
+os.environ.setdefault("DEBUG", "false")  # DEBUG keeps every query in memory
+
+import django  # noqa: E402
+import psutil  # noqa: E402
+from aiosmtpd.controller import Controller  # noqa: E402
+
+WORDS = [
+    *("graph", "neural", "network", "retrieval", "dense", "sparse", "contrastive", "learning"),
+    *("transformer", "attention", "diffusion", "model", "language", "agent", "reasoning"),
+    *("benchmark", "scaling", "robust", "causal", "optimal"),
+]
+
+
+class Counting:
+    """An SMTP sink that keeps only each message's Message-ID."""
+
+    def __init__(self) -> None:
+        self.ids: Counter[bytes] = Counter()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        data = envelope.original_content or b""
+        start = data.find(b"Message-ID:")
+        self.ids[data[start : data.find(b"\r\n", start)] if start >= 0 else b"?"] += 1
+        return "250 OK"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def setup(subscribers: int, papers: int, hour: int, precomputed: bool, flush: bool) -> None:
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from ranking.models import Paper, Recommendation
+    from subscriptions.models import Subscriber
+
+    call_command("migrate", verbosity=0, interactive=False)
+    if flush:
+        call_command("flush", verbosity=0, interactive=False)
+    if Subscriber.objects.exists():
+        raise SystemExit("the database has subscribers: use an empty one, or pass --flush")
+    rng = random.Random(7)
+    now = timezone.now()
+    pool = Paper.objects.bulk_create(
+        Paper(
+            canonical_id=f"2611.{n:05d}",
+            title=" ".join(rng.choices(WORDS, k=8)).capitalize() + f" {n}",
+            abstract=" ".join(rng.choices(WORDS, k=120)),
+            authors=["Ada Lovelace", "Alan Turing"],
+            categories=["cs.LG"],
+            primary_category="cs.LG",
+            abs_url=f"https://arxiv.org/abs/2611.{n:05d}",
+            sources=["file"],
+            first_seen=now,
+        )
+        for n in range(papers)
+    )
+    readers = Subscriber.objects.bulk_create(
+        Subscriber(
+            email=f"bench{n}@example.org",
+            status=Subscriber.Status.ACTIVE,
+            confirmed_at=now,
+            delivery_hour=hour,
+            keywords=rng.sample(WORDS, 3),
+        )
+        for n in range(subscribers)
+    )
+    if precomputed:
+        batch: list[Recommendation] = []
+        for reader in readers:
+            for rank, paper in enumerate(rng.sample(pool, 20), start=1):
+                batch.append(
+                    Recommendation(
+                        subscriber=reader,
+                        paper=paper,
+                        run_date=now.date(),
+                        rank=rank,
+                        score=1 - rank / 100,
+                        explanation=f"Matches “{reader.keywords[0]}”",
+                        interest=reader.keywords[0],
+                    )
+                )
+            if len(batch) >= 20_000:
+                Recommendation.objects.bulk_create(batch)
+                batch = []
+        Recommendation.objects.bulk_create(batch)
+
+
+class Sampler(threading.Thread):
+    def __init__(self, processes: list[subprocess.Popen[bytes]]) -> None:
+        super().__init__(daemon=True)
+        self.roots = [psutil.Process(p.pid) for p in processes]
+        self.peaks: dict[int, int] = {}
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            for root in self.roots:
+                try:
+                    for proc in [root, *root.children(recursive=True)]:
+                        rss = proc.memory_info().rss
+                        self.peaks[proc.pid] = max(self.peaks.get(proc.pid, 0), rss)
+                except psutil.Error:
+                    pass
+            time.sleep(0.2)
+
+
+def start_workers(env: dict[str, str], logs: Path) -> list[subprocess.Popen[bytes]]:
+    workers = []
+    for n in range(2):
+        cmd = [sys.executable, "-m", "celery", "-A", "config", "worker", "--concurrency", "1"]
+        cmd += ["--loglevel", "WARNING", "--hostname", f"bench{n}@%h", "--without-gossip"]
+        out = (logs / f"worker{n}.log").open("wb")
+        workers.append(
+            subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
+        )
+    return workers
+
+
+def wait_settled(total: int, timeout: float) -> None:
+    from emails.models import Digest
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        busy = Digest.objects.filter(state__in=["pending", "sending"]).count()
+        if Digest.objects.count() >= total and not busy:
+            return
+        time.sleep(0.5)
+    raise SystemExit(f"not settled after {timeout} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--subscribers", type=int, default=2000)
+    parser.add_argument("--papers", type=int, default=1000)
+    parser.add_argument("--rank", choices=["precomputed", "real"], default="precomputed")
+    parser.add_argument("--rate", type=float, default=100_000.0)
+    parser.add_argument("--chunk", type=int, default=500)
+    parser.add_argument("--flush", action="store_true", help="empty the database first")
+    parser.add_argument("--timeout", type=float, default=3600)
+    args = parser.parse_args()
+
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
+    smtp = Counting()
+    port = free_port()
+    controller = Controller(smtp, hostname="127.0.0.1", port=port)
+    controller.start()
+    os.environ.update(
+        EMAIL_HOST="127.0.0.1",
+        EMAIL_PORT=str(port),
+        EMAIL_RATE_PER_SECOND=str(args.rate),
+        DELIVERY_CHUNK_SIZE=str(args.chunk),
+        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+    )
+    django.setup()
+    from emails.models import NightlyRun
+    from emails.tasks import run_nightly
+
+    slot = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    started = time.monotonic()
+    setup(args.subscribers, args.papers, slot.hour, args.rank == "precomputed", args.flush)
+    print(f"setup {time.monotonic() - started:.1f} s")
+    logs = Path(os.environ.get("BENCH_LOG_DIR", tempfile.gettempdir()))
+    workers = start_workers(dict(os.environ), logs)
+    sampler = Sampler(workers)
+    sampler.start()
+    try:
+        time.sleep(3)  # workers connect
+        started = time.monotonic()
+        run_nightly.apply_async((slot.isoformat(),))
+        wait_settled(args.subscribers, args.timeout)
+        wall = time.monotonic() - started
+    finally:
+        sampler.stop.set()
+        for worker in workers:
+            worker.terminate()
+            worker.wait(timeout=60)
+        controller.stop()
+    run = NightlyRun.objects.get(slot=slot)
+
+    def span(stage: str) -> float:
+        start, end = getattr(run, f"{stage}_started_at"), getattr(run, f"{stage}_finished_at")
+        return (end - start).total_seconds() if start and end else 0.0
+
+    received = sum(smtp.ids.values())
+    duplicates = received - len(smtp.ids)
+    peak = max(sampler.peaks.values(), default=0) // 2**20
+    per_process = sorted(v // 2**20 for v in sampler.peaks.values())
+    print(f"run: due {run.due} sent {run.sent} failed {run.failed} uncertain {run.uncertain}")
+    print(
+        f"stages: rank {span('rank'):.1f} s, build {span('build'):.1f} s, send {span('send'):.1f} s"
+    )
+    print(f"peak RSS per worker process (MiB): {per_process}")
+    print(
+        f"RESULT wall_s={wall:.1f} rank_s={span('rank'):.1f} render_s={run.render_seconds:.1f} "
+        f"send_s={span('send'):.1f} sent={len(smtp.ids)} duplicates={duplicates} peak_mib={peak}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,174 @@
+"""The delivery ledger: every state change of a Digest row is a conditional UPDATE.
+
+The exactly-once rule:
+
+1. A worker claims a row with `pending -> sending` (sets claimed_at, attempts += 1); the UPDATE
+   must change exactly one row, so two workers (a redelivered task, a second run) never both
+   own it.
+2. Just before the message data goes to the server (after MAIL FROM and RCPT TO were accepted)
+   the worker commits `handed_off_at`. A failure before that point certainly sent nothing: the
+   row goes back to `pending` (transient) or to `failed` (permanent).
+3. The server's reply to the data is recorded at once: 250 -> `sent`; 4xx -> `pending` for a
+   retry; 5xx -> `failed` and the address suppressed. No reply (timeout, reset, worker killed)
+   after the hand-off is the one ambiguous case: the row becomes `uncertain` and is never sent
+   again automatically (an operator may re-send it from admin, accepting a possible duplicate).
+4. A row stuck in `sending` longer than SEND_CLAIM_TIMEOUT belongs to a dead worker:
+   `recover_stale_claims` returns it to `pending` if it was never handed off, else makes it
+   `uncertain`.
+
+On PostgreSQL only the hand-off is committed synchronously (it must be on disk before the data
+goes out); the other writes of a send use `synchronous_commit = off`, which a database crash
+can undo only in the safe direction: a lost claim is older than a durable hand-off (the WAL is
+sequential), and a lost `sent` or `pending` leaves the row handed off, i.e. `uncertain`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+
+from django.db import DatabaseError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from emails import conf
+from emails.models import Digest
+
+MAX_ERROR = 2000
+TERMINAL = (
+    Digest.State.SENT,
+    Digest.State.FAILED,
+    Digest.State.SUPPRESSED,
+    Digest.State.SKIPPED,
+    Digest.State.UNCERTAIN,
+)
+
+
+def claim_digest(digest_id: int) -> bool:
+    """Take a pending row for sending; False when another worker has it or it is done."""
+    changed = Digest.objects.filter(pk=digest_id, state=Digest.State.PENDING).update(
+        state=Digest.State.SENDING,
+        claimed_at=timezone.now(),
+        handed_off_at=None,
+        attempts=F("attempts") + 1,
+    )
+    return changed == 1
+
+
+def _advance(digest_id: int, to: str, **fields: object) -> bool:
+    changed = Digest.objects.filter(pk=digest_id, state=Digest.State.SENDING).update(
+        state=to, **fields
+    )
+    return changed == 1
+
+
+def mark_handed_off(digest_id: int) -> bool:
+    """Commit, durably, that the data is about to go to the server (rule 2)."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO ON")
+        changed = Digest.objects.filter(
+            pk=digest_id, state=Digest.State.SENDING, handed_off_at__isnull=True
+        ).update(handed_off_at=timezone.now())
+    return changed == 1
+
+
+@contextmanager
+def relaxed_commits() -> Iterator[None]:
+    """Asynchronous commits for the other ledger writes of a send (see the module docstring)."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO OFF")
+    try:
+        yield
+    finally:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SET synchronous_commit TO DEFAULT")
+        except DatabaseError:
+            connection.close()  # a broken connection is not reused with the setting
+
+
+def mark_sent(digest_id: int) -> bool:
+    return _advance(digest_id, Digest.State.SENT, sent_at=timezone.now(), last_error="")
+
+
+def release_digest(digest_id: int, error: str) -> bool:
+    """Certainly not sent, worth another try: back to pending."""
+    return _advance(
+        digest_id,
+        Digest.State.PENDING,
+        claimed_at=None,
+        handed_off_at=None,
+        last_error=error[:MAX_ERROR],
+    )
+
+
+def fail_digest(digest_id: int, error: str) -> bool:
+    return _advance(digest_id, Digest.State.FAILED, last_error=error[:MAX_ERROR])
+
+
+def mark_uncertain(digest_id: int, error: str) -> bool:
+    return _advance(digest_id, Digest.State.UNCERTAIN, last_error=error[:MAX_ERROR])
+
+
+def suppress_digest(digest_id: int, reason: str) -> bool:
+    """A pending or claimed row whose address is suppressed: never sent."""
+    changed = Digest.objects.filter(
+        pk=digest_id, state__in=[Digest.State.PENDING, Digest.State.SENDING]
+    ).update(state=Digest.State.SUPPRESSED, last_error=reason[:MAX_ERROR])
+    return changed == 1
+
+
+def give_up(digest_ids: Iterable[int], reason: str) -> int:
+    """Pending rows that ran out of transient retries."""
+    return Digest.objects.filter(pk__in=list(digest_ids), state=Digest.State.PENDING).update(
+        state=Digest.State.FAILED, last_error=reason[:MAX_ERROR]
+    )
+
+
+def recover_stale_claims() -> tuple[list[int], int]:
+    """Resolve rows whose worker died mid-send (rule 4): (ids back to pending, n uncertain)."""
+    cutoff = timezone.now() - conf.claim_timeout()
+    stale = Digest.objects.filter(state=Digest.State.SENDING, claimed_at__lt=cutoff)
+    uncertain = stale.filter(handed_off_at__isnull=False).update(
+        state=Digest.State.UNCERTAIN,
+        last_error="worker lost after handing the message to the server; not re-sent",
+    )
+    never_sent = list(stale.filter(handed_off_at__isnull=True).values_list("pk", flat=True))
+    Digest.objects.filter(pk__in=never_sent, state=Digest.State.SENDING).filter(
+        claimed_at__lt=cutoff, handed_off_at__isnull=True
+    ).update(
+        state=Digest.State.PENDING,
+        claimed_at=None,
+        last_error="worker lost before handing the message to the server; will re-send",
+    )
+    return never_sent, uncertain
+
+
+def retry_failed(digest_ids: Iterable[int], *, include_uncertain: bool = False) -> list[int]:
+    """Operator action: failed (and optionally uncertain) rows back to pending."""
+    states = [Digest.State.FAILED]
+    if include_uncertain:
+        states.append(Digest.State.UNCERTAIN)
+    ids = list(
+        Digest.objects.filter(pk__in=list(digest_ids), state__in=states).values_list(
+            "pk", flat=True
+        )
+    )
+    Digest.objects.filter(pk__in=ids, state__in=states).update(
+        state=Digest.State.PENDING, claimed_at=None, handed_off_at=None
+    )
+    return ids
+
+
+def pending_digest_ids(since: date, created_before: datetime | None = None) -> list[int]:
+    """Rows still to send for recent dates (what a recovery sweep re-enqueues)."""
+    rows = Digest.objects.filter(digest_date__gte=since, state=Digest.State.PENDING)
+    if created_before is not None:
+        rows = rows.filter(created_at__lt=created_before)
+    return list(rows.order_by("pk").values_list("pk", flat=True))

@@ -1,0 +1,53 @@
+"""SMTP trouble with real workers: 421/451 to 20% of messages, and the server going away."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.emails.faults import SLOT, assert_each_got_one, fault_workers
+from tests.smtp import SMTPServer
+
+pytestmark = pytest.mark.slow
+COUNT = 50
+
+
+def test_421_and_451_to_a_fifth_of_messages_are_retried_to_exactly_once(
+    smtp_server: SMTPServer, tmp_path: Path
+) -> None:
+    smtp_server.fail_every = 5  # alternately "451 try again later" and "421 too busy, closing"
+    with fault_workers(tmp_path, smtp_server) as workers:
+        workers.setup(COUNT)
+        workers.start(concurrency=2)
+        workers.send("emails.tasks.run_nightly", SLOT.isoformat())
+        workers.wait_until(lambda: workers.settled(COUNT), lambda: None, timeout=120)
+        assert workers.states() == {"sent": COUNT}
+        assert_each_got_one(smtp_server, COUNT)
+        retried = workers.db.query("SELECT COUNT(*) FROM emails_digest WHERE attempts > 1")
+        assert retried[0][0] >= COUNT // 5 - 1
+        (run,) = workers.db.query("SELECT status, sent, due, retried FROM emails_nightlyrun")
+        assert run[:3] == ("done", COUNT, COUNT)
+        assert run[3] > 0
+
+
+def test_the_server_going_away_for_a_while_delays_but_loses_nothing(
+    smtp_server: SMTPServer, tmp_path: Path
+) -> None:
+    outages = []
+
+    def go_away(n: int) -> None:
+        if n == 10 and not outages:
+            outages.append(smtp_server.go_away(3.0))
+
+    smtp_server.on_data = go_away
+    with fault_workers(tmp_path, smtp_server) as workers:
+        workers.setup(COUNT)
+        workers.start(concurrency=2)
+        workers.send("emails.tasks.run_nightly", SLOT.isoformat())
+        workers.wait_until(lambda: workers.settled(COUNT), lambda: None, timeout=120)
+        assert outages
+        assert workers.states() == {"sent": COUNT}
+        assert_each_got_one(smtp_server, COUNT)
+        errors = workers.db.query("SELECT COUNT(*) FROM emails_digest WHERE attempts > 1")
+        assert errors[0][0] > 0  # some were refused during the outage and sent after it

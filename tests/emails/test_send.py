@@ -1,0 +1,162 @@
+"""Sending a chunk of digests over real SMTP: once each, one connection, retries, 5xx."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from pytest_django.fixtures import Settings as SettingsWrapper
+
+from emails.models import DeliveryEvent, Digest, Suppression
+from emails.services.send import send_digests, set_sending_paused
+from emails.services.suppression import suppress_address
+from emails.services.throttle import TokenBucket
+from emails.tasks import recover_deliveries, send_chunk
+from tests.emails.delivery import (
+    assert_exactly_once,
+    due_subscribers,
+    received_by,
+    record_pending,
+    states,
+)
+from tests.smtp import SMTPServer
+
+pytestmark = pytest.mark.django_db
+DAY = date(2026, 11, 26)
+
+
+def test_it_sends_each_digest_once_over_one_connection(smtp_server: SMTPServer) -> None:
+    readers = due_subscribers(5, DAY)
+    report = send_digests(record_pending(readers, DAY))
+    assert (report.sent, report.connections) == (5, 1)
+    assert len(smtp_server.sessions) == 1
+    assert_exactly_once(smtp_server, readers, DAY)
+    message = smtp_server.messages[0]
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert message["Subject"].startswith("3 new papers")
+
+
+def test_sending_the_same_chunk_twice_sends_nothing_more(smtp_server: SMTPServer) -> None:
+    readers = due_subscribers(3, DAY)
+    ids = record_pending(readers, DAY)
+    send_chunk.delay(None, ids)
+    send_chunk.delay(None, ids)
+    assert send_digests(ids).sent == 0
+    assert_exactly_once(smtp_server, readers, DAY)
+
+
+def test_a_451_is_retried_and_delivered_once(
+    smtp_server: SMTPServer, settings: SettingsWrapper
+) -> None:
+    readers = due_subscribers(4, DAY)
+    smtp_server.reply_for_next = ["451 4.3.0 try again later", "452 4.2.2 mailbox full"]
+    ids = record_pending(readers, DAY)
+    report = send_digests(ids)
+    assert (report.sent, len(report.retry)) == (2, 2)
+    assert states(DAY) == {"sent": 2, "pending": 2}
+    pending = Digest.objects.filter(state="pending")
+    assert {d.last_error[:19] for d in pending} == {"end of data: 451 4.", "end of data: 452 4."}
+    send_chunk.delay(None, report.retry)  # what the task's retry does after its countdown
+    assert_exactly_once(smtp_server, readers, DAY)
+    assert set(Digest.objects.values_list("attempts", flat=True)) == {1, 2}
+
+
+def test_transient_failures_give_up_after_the_retry_limit(
+    smtp_server: SMTPServer, settings: SettingsWrapper
+) -> None:
+    settings.SEND_MAX_RETRIES = 2
+    readers = due_subscribers(1, DAY)
+    smtp_server.reply_for_next = ["451 4.3.0 try again later"] * 3
+    send_chunk.delay(None, record_pending(readers, DAY))  # eager: retries run at once
+    digest = Digest.objects.get()
+    assert digest.state == "failed"
+    assert digest.attempts == 3
+    assert digest.last_error.startswith("gave up after 2 retries: end of data: 451")
+    assert smtp_server.envelopes == []
+
+
+def test_a_rejected_recipient_fails_and_is_suppressed(smtp_server: SMTPServer) -> None:
+    readers = due_subscribers(2, DAY)
+    smtp_server.reject_rcpt = {readers[0].email}
+    report = send_digests(record_pending(readers, DAY))
+    assert (report.sent, report.failed) == (1, 1)
+    failed = Digest.objects.get(subscriber=readers[0])
+    assert failed.state == "failed"
+    assert failed.last_error == "RCPT TO: 550 5.1.1 no such user"
+    assert Suppression.objects.get().email == readers[0].email
+    assert DeliveryEvent.objects.get().kind == "rejected"
+    assert received_by(smtp_server) == {readers[1].email: 1}
+
+
+def test_a_5xx_for_the_content_fails_without_suppressing(smtp_server: SMTPServer) -> None:
+    readers = due_subscribers(1, DAY)
+    smtp_server.reply_for_next = ["554 5.7.1 message refused"]
+    assert send_digests(record_pending(readers, DAY)).failed == 1
+    assert Digest.objects.get().last_error == "end of data: 554 5.7.1 message refused"
+    assert not Suppression.objects.exists()
+
+
+def test_an_address_suppressed_after_enqueue_is_not_sent(smtp_server: SMTPServer) -> None:
+    readers = due_subscribers(2, DAY)
+    ids = record_pending(readers, DAY)
+    suppress_address(readers[0].email.upper(), Suppression.Reason.COMPLAINT)
+    report = send_digests(ids)
+    assert (report.sent, report.suppressed) == (1, 1)
+    assert Digest.objects.get(subscriber=readers[0]).state == "suppressed"
+    assert received_by(smtp_server) == {readers[1].email: 1}
+
+
+def test_a_suppressed_address_is_recorded_as_such_at_enqueue(smtp_server: SMTPServer) -> None:
+    readers = due_subscribers(2, DAY)
+    suppress_address(readers[1].email, Suppression.Reason.HARD_BOUNCE)
+    assert record_pending(readers, DAY) == [Digest.objects.get(subscriber=readers[0]).pk]
+    assert states(DAY) == {"pending": 1, "suppressed": 1}
+
+
+def test_someone_who_unsubscribed_after_enqueue_is_skipped(smtp_server: SMTPServer) -> None:
+    readers = due_subscribers(1, DAY)
+    ids = record_pending(readers, DAY)
+    readers[0].status = "unsubscribed"
+    readers[0].save()
+    assert send_digests(ids).skipped == 1
+    assert states(DAY) == {"skipped": 1}
+    assert smtp_server.envelopes == []
+
+
+def test_pausing_leaves_digests_pending_and_resuming_sends_them(smtp_server: SMTPServer) -> None:
+    readers = due_subscribers(3, DAY)
+    ids = record_pending(readers, DAY)
+    set_sending_paused(True, by="ops")
+    send_chunk.delay(None, ids)
+    assert states(DAY) == {"pending": 3}
+    set_sending_paused(False)
+    recover_deliveries.delay(0)  # resume = a sweep that re-enqueues every pending row
+    assert_exactly_once(smtp_server, readers, DAY)
+
+
+def test_the_server_being_unreachable_leaves_rows_pending(
+    smtp_server: SMTPServer, settings: SettingsWrapper
+) -> None:
+    readers = due_subscribers(3, DAY)
+    ids = record_pending(readers, DAY)
+    smtp_server.stop()
+    report = send_digests(ids)
+    assert (report.sent, sorted(report.retry)) == (0, sorted(ids))
+    assert states(DAY) == {"pending": 3}
+    assert "before data" in Digest.objects.get(pk=ids[0]).last_error
+
+
+def test_the_token_bucket_is_shared_and_refills() -> None:
+    first, second = TokenBucket("t", rate=2.0), TokenBucket("t", rate=2.0)
+    assert first.take() == 0.0
+    assert second.take() == 0.0
+    assert first.take() > 0.0  # the burst (one second's worth) is used up across both
+
+
+def test_the_sweep_leaves_freshly_queued_rows_to_their_task(smtp_server: SMTPServer) -> None:
+    readers = due_subscribers(2, DAY)
+    record_pending(readers, DAY)
+    assert recover_deliveries.delay().get()["pending"] == 0  # younger than SEND_CLAIM_TIMEOUT
+    assert states(DAY) == {"pending": 2}
+    assert recover_deliveries.delay(0).get()["pending"] == 2
+    assert_exactly_once(smtp_server, readers, DAY)
