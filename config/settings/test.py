@@ -37,4 +37,6 @@ ALLOWED_HOSTS = ["*"]
 CACHES["default"]["KEY_PREFIX"] = f"paperboy-test-{os.getpid()}"  # noqa: F405
 _ = env  # keep the import: settings must fail the same way in tests as elsewhere
 STATIC_ROOT = Path(tempfile.mkdtemp(prefix="paperboy-static-"))
+# Never the developer's var/: an encoder fitted on a test catalogue must not leak into `make run`.
+RANKING_MODEL_DIR = Path(tempfile.mkdtemp(prefix="paperboy-models-"))
 WHITENOISE_USE_FINDERS = True

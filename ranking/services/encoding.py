@@ -21,6 +21,8 @@ from ranking import core
 from ranking.models import Paper
 
 _lock = threading.Lock()
+# Refit when the catalogue doubled, but not for a handful of papers.
+REFIT_MIN_GROWTH = 200
 _cache: dict[str, object] = {}
 
 
@@ -65,8 +67,23 @@ def fit_encoder() -> core.LsaEncoder:
     path = encoder_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     lsa.save(path)
+    _fitted_on_path().write_text(str(len(texts)))
     _cache.clear()
     return lsa
+
+
+def _fitted_on_path() -> Path:
+    return encoder_path().with_suffix(".papers")
+
+
+def _outgrown() -> bool:
+    """The catalogue has at least doubled since the encoder was fit: its vocabulary is too
+    small for it (a fresh install fits on the demo papers, then ingests thousands)."""
+    try:
+        fitted_on = int(_fitted_on_path().read_text())
+    except (OSError, ValueError):
+        return True
+    return Paper.objects.count() >= max(2 * fitted_on, fitted_on + REFIT_MIN_GROWTH)
 
 
 def workspace() -> Workspace:
@@ -112,14 +129,16 @@ def _concat(a: core.PaperSpace, b: core.PaperSpace) -> core.PaperSpace:
 
 
 def _load_or_fit() -> core.LsaEncoder:
-    # Keyed by path and modification time: a `fit_encoder` in another process is picked up.
     path = encoder_path()
-    key = (path, path.stat().st_mtime_ns if path.is_file() else None)
+    if not path.is_file() or _outgrown():
+        fit_encoder()
+    # Keyed by path and modification time: a `fit_encoder` in another process is picked up.
+    key = (path, path.stat().st_mtime_ns)
     cached = _cache.get("lsa")
     if isinstance(cached, core.LsaEncoder) and _cache.get("lsa_key") == key:
         return cached
-    lsa = core.LsaEncoder.load(path) if path.is_file() else fit_encoder()
-    _cache.update(lsa=lsa, lsa_key=(path, path.stat().st_mtime_ns))
+    lsa = core.LsaEncoder.load(path)
+    _cache.update(lsa=lsa, lsa_key=key)
     return lsa
 
 

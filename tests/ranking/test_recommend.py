@@ -13,7 +13,7 @@ from ranking.models import Paper, Recommendation, SubscriberModel
 from ranking.services import encoding
 from ranking.services.recommend import rank_subscribers, refresh_subscriber_model
 from subscriptions.models import Feedback
-from tests.factories import SubscriberFactory
+from tests.factories import PaperFactory, SubscriberFactory
 
 pytestmark = pytest.mark.django_db
 TODAY = timezone.now().date()
@@ -100,3 +100,14 @@ def test_a_missing_encoder_file_is_refit_from_the_catalogue(settings) -> None:
     rank_subscribers([reader.pk], TODAY)
     assert encoding.encoder_path().is_file()
     assert rows(reader)
+
+
+def test_the_encoder_is_refit_once_the_catalogue_has_doubled() -> None:
+    reader = SubscriberFactory(keywords=["retrieval"])
+    rank_subscribers([reader.pk], TODAY)
+    fitted = encoding.encoder_path().stat().st_mtime_ns
+    PaperFactory.create_batch(220)
+    encoding._cache.pop("workspace", None)
+    rank_subscribers([reader.pk], TODAY)
+    assert encoding.encoder_path().stat().st_mtime_ns != fitted
+    assert encoding._fitted_on_path().read_text() == str(Paper.objects.count())

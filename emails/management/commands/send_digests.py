@@ -31,7 +31,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         slot = parse_slot(options["slot"]) if options["slot"] else slot_of(datetime.now(UTC))
-        run_id = run_nightly.delay(slot.isoformat()).get()
+        run_id = run_nightly(slot.isoformat())  # here, not on a worker: the run exists below
         if options["recover"]:
             recover_deliveries.delay(0)
         run = NightlyRun.objects.get(slot=slot)
