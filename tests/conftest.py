@@ -34,6 +34,12 @@ def _clear_cache() -> None:
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _own_ranking_encoder(settings: SettingsWrapper, tmp_path: Path) -> None:
+    """Each test fits its ranking encoder on its own catalogue, never on an earlier test's."""
+    settings.RANKING_MODEL_DIR = tmp_path / "ranking-models"
+
+
 @pytest.fixture
 def smtp_server(settings: SettingsWrapper) -> Iterator[SMTPServer]:
     """A real SMTP server on a free local port; Django's SMTP backend sends to it."""
