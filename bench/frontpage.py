@@ -15,16 +15,15 @@ Prints figures, then one RESULT line.
 from __future__ import annotations
 
 import argparse
-import atexit
-import os
 import random
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
+
+from benchenv import start_django
 
 ROOT = Path(__file__).resolve().parents[1]
 WORDS = [
@@ -81,33 +80,14 @@ CATEGORIES = ["cs.LG", "cs.CL", "cs.CV", "cs.IR", "cs.RO", "stat.ML", "math.GT",
 
 
 def setup_environment(workdir: Path) -> None:
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
-    os.environ["PAPERBOY_VAR_DIR"] = str(workdir)
-    os.environ.setdefault("DATABASE_URL", f"sqlite:///{workdir / 'bench.sqlite3'}")
-    os.environ["DEBUG"] = "false"
-    os.environ["ALLOWED_HOSTS"] = "testserver"
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    if "REDIS_URL" not in os.environ:
-        from config import embedded_redis
-
-        socket = workdir / "redis.sock"
-        process = embedded_redis.start(socket)
-        atexit.register(process.terminate)
-        embedded_redis.wait_until_ready(f"unix://{socket}", timeout=10)
-        os.environ["REDIS_URL"] = f"unix://{socket}"
-    import django
+    start_django(workdir, DEBUG="false", ALLOWED_HOSTS="testserver")
     from django.conf import settings
 
-    django.setup()
     # Production serves hashed names from collectstatic's manifest; the bench has none.
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
-    from django.core.management import call_command
-
-    call_command("migrate", "--noinput", verbosity=0)
 
 
 def sentence(rng: random.Random, n: int) -> str:

@@ -13,11 +13,8 @@ pass over the same input (all unchanged) is timed too. Prints figures, then one 
 from __future__ import annotations
 
 import argparse
-import atexit
 import json
-import os
 import statistics
-import sys
 import tempfile
 import threading
 import time
@@ -26,32 +23,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+from benchenv import start_django
+
 ROOT = Path(__file__).resolve().parents[1]
 RECORDED = ROOT / "ranking" / "fixtures" / "recorded" / "arxiv-oai"
 PAGES = {"": 0, "6511260|1001": 1, "6511260|2001": 2}
 
 
 def setup_environment(workdir: Path) -> None:
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
-    os.environ["PAPERBOY_VAR_DIR"] = str(workdir)
-    os.environ.setdefault("DATABASE_URL", f"sqlite:///{workdir / 'bench.sqlite3'}")
-    os.environ["ARXIV_REQUEST_INTERVAL"] = "0"
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    if "REDIS_URL" not in os.environ:
-        from config import embedded_redis
-
-        socket = workdir / "redis.sock"
-        process = embedded_redis.start(socket)
-        atexit.register(process.terminate)
-        embedded_redis.wait_until_ready(f"unix://{socket}", timeout=10)
-        os.environ["REDIS_URL"] = f"unix://{socket}"
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", "--noinput", verbosity=0)
+    start_django(workdir, ARXIV_REQUEST_INTERVAL="0")
 
 
 def serve_oai() -> str:
