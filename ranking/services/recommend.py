@@ -76,18 +76,22 @@ def profile_hash(profile: core.Profile) -> str:
 
 def refresh_subscriber_model(subscriber: Subscriber, ws: Workspace | None = None) -> bool:
     """Refit the stored model if the profile or the encoder changed; return whether it did."""
-    ws = ws or workspace()
+    return _current_model(subscriber, ws or workspace())[1]
+
+
+def _current_model(subscriber: Subscriber, ws: Workspace) -> tuple[core.SubscriberModel, bool]:
+    """The subscriber's up-to-date model, refit and stored only when stale; (model, refit)."""
     profile = build_profile(subscriber)
     digest = profile_hash(profile)
     stored = SubscriberModel.objects.filter(subscriber=subscriber).first()
     if stored and stored.profile_hash == digest and stored.encoder == ws.fingerprint:
-        return False
+        return core.SubscriberModel.from_bytes(bytes(stored.data)), False
     model = core.ProfileFitter(ws.catalogue, ws.encoder, ws.lsa.words).fit(profile)
     SubscriberModel.objects.update_or_create(
         subscriber=subscriber,
         defaults={"encoder": ws.fingerprint, "profile_hash": digest, "data": model.to_bytes()},
     )
-    return True
+    return model, True
 
 
 def candidate_papers(run_date: date, days: int) -> list[Paper]:
@@ -136,9 +140,9 @@ def _rank_results(
     candidates = encode(papers, ws)
     models = []
     for subscriber in group:
-        counts.refit += refresh_subscriber_model(subscriber, ws)
-        stored = SubscriberModel.objects.get(subscriber=subscriber)
-        models.append(core.SubscriberModel.from_bytes(bytes(stored.data)))
+        model, refit = _current_model(subscriber, ws)
+        counts.refit += refit
+        models.append(model)
     exclude = {str(s.pk): _already_sent(s, run_date) for s in group}
     rank_settings = _rank_settings(max(s.papers_per_digest for s in group))
     results = core.rank_many(models, candidates, rank_settings, exclude, ws.catalogue)
