@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: help run test screenshots lint format typecheck clean
+.PHONY: help run test screenshots lint format typecheck lock clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -41,6 +41,10 @@ format: $(STAMP) ## ruff: fix what can be fixed and format
 
 typecheck: $(STAMP) ## mypy with django-stubs
 	$(BIN)/mypy .
+
+lock: $(STAMP) ## Regenerate requirements.lock (the Docker image's hash-pinned install) from pyproject.toml
+	$(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes \
+	  --custom-compile-command "make lock" --quiet -o requirements.lock
 
 clean: ## Remove the virtualenv and local runtime files (database, caught mail)
 	rm -rf $(VENV) var staticfiles

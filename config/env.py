@@ -8,6 +8,7 @@ can print one clear line instead of a traceback.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -124,3 +125,26 @@ def _redact(url: str) -> str:
     if parts.password:
         return url.replace(f":{parts.password}@", ":***@")
     return url
+
+
+def get_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = get_str(name, default)
+    if value not in choices:
+        raise ConfigError(f"{name}: expected one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+def get_rate(name: str, default: str) -> str:
+    """A django-ratelimit rate: a count per period, e.g. `10/m` or `100/h` (s, m, h, d)."""
+    value = get_str(name, default)
+    if not re.fullmatch(r"\d+/\d*[smhd]", value):
+        raise ConfigError(f"{name}: expected a rate like 10/m or 100/h, got {value!r}")
+    return value
+
+
+def get_url_prefix(name: str, default: str) -> str:
+    """A URL path prefix like `admin/` or `ops/admin-7f3a/` (no leading slash, one trailing)."""
+    value = get_str(name, default)
+    if not re.fullmatch(r"([A-Za-z0-9._~-]+/)+", value):
+        raise ConfigError(f"{name}: expected a path like admin/ (no leading slash), got {value!r}")
+    return value

@@ -55,7 +55,7 @@ def main() -> int:
 def _print_banner(port: str) -> None:
     print(  # noqa: T201
         f"\n  Paperboy is starting: http://127.0.0.1:{port}/\n"
-        f"  Admin:        http://127.0.0.1:{port}/admin/\n"
+        f"  Admin:        http://127.0.0.1:{port}/{os.environ.get('ADMIN_URL', 'admin/')}\n"
         f"  Caught mail:  http://127.0.0.1:{port}/dev/mail/\n"
         "  Ctrl-C stops everything.\n",
         flush=True,

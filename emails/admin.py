@@ -10,7 +10,9 @@ from django.contrib import admin
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
+from django.utils.decorators import method_decorator
 
+from config.csp import allow_email_styles
 from emails.admin_delivery import resend_uncertain, retry_failed
 from emails.models import Digest, LinkEvent
 from emails.services.digest import recipient_for, render_digest
@@ -50,6 +52,7 @@ class DigestAdmin(admin.ModelAdmin[Digest]):
             *super().get_urls(),
         ]
 
+    @method_decorator(allow_email_styles)
     def preview_view(self, request: HttpRequest) -> HttpResponse:
         if not self.has_view_permission(request):
             raise Http404
@@ -71,6 +74,7 @@ class DigestAdmin(admin.ModelAdmin[Digest]):
                 )
         return TemplateResponse(request, "admin/emails/digest/preview.html", context)
 
+    @method_decorator(allow_email_styles)
     def email_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         """The stored digest, rendered from its snapshot (what "view in browser" shows)."""
         digest = Digest.objects.select_related("subscriber").filter(pk=pk).first()

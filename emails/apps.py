@@ -9,7 +9,10 @@ class EmailsConfig(AppConfig):
 
     def ready(self) -> None:
         from anymail.signals import tracking
+        from django.core import checks
 
+        from emails.services.retention import check_retention_settings
         from emails.webhooks import on_tracking
 
         tracking.connect(on_tracking, dispatch_uid="emails.on_tracking")
+        checks.register(check_retention_settings)

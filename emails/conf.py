@@ -27,6 +27,12 @@ def rate_per_second() -> float:
     return float(getattr(settings, "EMAIL_RATE_PER_SECOND", 100.0))
 
 
+def claim_batch() -> int:
+    """Rows a send chunk claims (and tokens it takes) at a time; capped at a second's worth of
+    EMAIL_RATE_PER_SECOND so claimed rows never wait on the limiter."""
+    return int(getattr(settings, "SEND_CLAIM_BATCH", 50))
+
+
 def chunk_size() -> int:
     """Subscribers per rank/build/send task; one SMTP connection per send chunk."""
     return int(getattr(settings, "DELIVERY_CHUNK_SIZE", 200))
@@ -66,3 +72,8 @@ def webhook_secret() -> str:
 def webhook_max_skew() -> int:
     """A signed webhook older (or newer) than this many seconds is refused as a replay."""
     return int(getattr(settings, "DELIVERY_WEBHOOK_MAX_SKEW", 300))
+
+
+def webhook_max_bytes() -> int:
+    """A generic webhook body over this size is refused (413) before it is read."""
+    return int(getattr(settings, "DELIVERY_WEBHOOK_MAX_BYTES", 64 * 1024))

@@ -17,6 +17,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from config.csp import allow_email_styles
 from emails.links import LinkError
 from emails.services.digest import recipient_for, render_digest
 from emails.services.feedback import (
@@ -92,6 +93,7 @@ def feedback_view(request: HttpRequest, token: str, kind: str) -> HttpResponse:
 
 @require_http_methods(["GET"])
 @private
+@allow_email_styles
 def view_in_browser(request: HttpRequest, token: str) -> HttpResponse:
     digest = resolve_view_link(token)
     _, html = render_digest(digest, recipient_for(digest.subscriber))

@@ -20,7 +20,7 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 
 from emails import conf
 from emails.models import Digest
-from emails.services import ledger, nightly
+from emails.services import ledger, nightly, retention
 from emails.services.send import record_send_report, send_digests, sending_paused
 
 logger = logging.getLogger(__name__)
@@ -142,3 +142,12 @@ def resend_digests(digest_ids: list[int]) -> None:
     )
     for ids in nightly.chunked(pending, conf.chunk_size()):
         send_chunk.delay(None, ids)
+
+
+@shared_task
+def purge_expired_data() -> dict[str, int]:
+    """Delete what the RETENTION_* settings say has expired (beat, nightly).
+
+    Idempotent: each rule deletes rows older than a cutoff, so a second run finds none left.
+    """
+    return retention.purge_expired()

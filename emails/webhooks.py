@@ -6,7 +6,9 @@
   events never suppress anyone.
 - A generic JSON endpoint for relays without an Anymail integration, authenticated by an
   HMAC-SHA256 of "<timestamp>.<body>" with DELIVERY_WEBHOOK_SECRET; a timestamp outside
-  DELIVERY_WEBHOOK_MAX_SKEW seconds or an event id already seen is a replay and changes nothing.
+  DELIVERY_WEBHOOK_MAX_SKEW seconds is refused as a replay, and an event id already seen
+  (unique in DeliveryEvent) changes nothing, so a replay inside the window cannot count one
+  soft bounce twice. Bodies over DELIVERY_WEBHOOK_MAX_BYTES are refused (413) unread.
 """
 
 from __future__ import annotations
@@ -82,8 +84,13 @@ def bounce_webhook(request: HttpRequest) -> JsonResponse:
     secret = conf.webhook_secret()
     if not secret:
         return _error("this webhook is not configured", 404)
+    # Checked before the body is read: an oversized POST costs no memory and no HMAC.
+    if int(request.META.get("CONTENT_LENGTH") or 0) > conf.webhook_max_bytes():
+        return _error(f"body over {conf.webhook_max_bytes()} bytes", 413)
     timestamp = request.headers.get("X-Paperboy-Timestamp", "")
     signature = request.headers.get("X-Paperboy-Signature", "")
+    if not timestamp or not signature:
+        return _error("unsigned request", 403)
     expected = signature_for(secret, timestamp, request.body)
     if not hmac.compare_digest(expected, signature):
         return _error("bad signature", 403)

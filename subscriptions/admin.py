@@ -13,7 +13,7 @@ from django.utils import timezone
 from subscriptions import tasks
 from subscriptions.fields import StringListField, normalise_category
 from subscriptions.models import AuditEvent, Feedback, Subscriber, Topic
-from subscriptions.services import preferences, signup
+from subscriptions.services import erasure, preferences, signup
 from subscriptions.services.audit import record_event
 
 
@@ -144,11 +144,11 @@ class SubscriberAdmin(admin.ModelAdmin[Subscriber]):
         record_event(action, obj, user=request.user, fields=sorted(form.changed_data))
 
     def delete_model(self, request: HttpRequest, obj: Subscriber) -> None:
-        preferences.delete_subscriber(obj, user=request.user)
+        erasure.delete_subscriber(obj, user=request.user)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Subscriber]) -> None:
         for subscriber in queryset:
-            preferences.delete_subscriber(subscriber, user=request.user)
+            erasure.delete_subscriber(subscriber, user=request.user)
 
     @admin.action(description="Confirm selected subscribers")
     def confirm(self, request: HttpRequest, queryset: QuerySet[Subscriber]) -> None:

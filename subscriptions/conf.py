@@ -12,6 +12,13 @@ def confirm_link_max_age() -> timedelta:
     return timedelta(days=getattr(settings, "SUBSCRIPTIONS_CONFIRM_DAYS", 7))
 
 
+def unconfirmed_retention() -> timedelta:
+    """How long an unconfirmed sign-up is kept after its last confirmation email
+    (RETENTION_UNCONFIRMED_DAYS), never less than a day past the confirmation link's lifetime."""
+    days = timedelta(days=int(getattr(settings, "RETENTION_UNCONFIRMED_DAYS", 8)))
+    return max(days, confirm_link_max_age() + timedelta(days=1))
+
+
 def signup_rate_per_ip() -> str:
     return str(getattr(settings, "SUBSCRIPTIONS_SIGNUP_RATE_PER_IP", "20/h"))
 

@@ -18,7 +18,7 @@ from ranking.views import find_paper, trending_context
 from subscriptions import ratelimits, tokens
 from subscriptions.forms import DeleteAccountForm, EmailOnlyForm, PreferencesForm, SignupForm
 from subscriptions.models import Subscriber
-from subscriptions.services import preferences, signup
+from subscriptions.services import erasure, preferences, signup
 from subscriptions.services.links import (
     feed_url,
     manage_url,
@@ -185,7 +185,7 @@ def export_view(request: HttpRequest, subscriber: Subscriber, token: str) -> Htt
 def delete_view(request: HttpRequest, subscriber: Subscriber, token: str) -> HttpResponse:
     form = DeleteAccountForm(_posted(request))
     if request.method == "POST" and form.is_valid():
-        preferences.delete_subscriber(subscriber)
+        erasure.delete_subscriber(subscriber)
         return render(request, "subscriptions/deleted.html")
     context = {"subscriber": subscriber, "form": form, "token": token}
     return render(request, "subscriptions/delete.html", context, status=400 if form.errors else 200)

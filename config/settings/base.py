@@ -7,7 +7,7 @@ from pathlib import Path
 import django_stubs_ext
 from celery.schedules import crontab
 
-from config import env
+from config import env, logs
 
 # Lets runtime code subscript generic Django classes (ModelAdmin[Paper]) as django-stubs types them.
 django_stubs_ext.monkeypatch()
@@ -18,6 +18,9 @@ VAR_DIR = Path(env.get_str("PAPERBOY_VAR_DIR", str(BASE_DIR / "var")))
 
 DEBUG = env.get_bool("DEBUG", False)
 SECRET_KEY = env.get_str("SECRET_KEY", "")
+# Previous keys, still accepted for signed links and sessions while a rotation settles
+# (docs/operations.md, "Rotate secrets"): comma- or space-separated, or a file via _FILE.
+SECRET_KEY_FALLBACKS = env.get_str("SECRET_KEY_FALLBACKS", "").replace(",", " ").split()
 ALLOWED_HOSTS = env.get_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 SITE_URL = env.get_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 SITE_NAME = env.get_str("SITE_NAME", "Paperboy")
@@ -30,6 +33,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "csp",
     "config.apps.PaperboyConfig",
     "subscriptions",
     "ranking",
@@ -37,7 +41,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.middleware.request_id_middleware",
+    "config.middleware.health_check_middleware",
     "django.middleware.security.SecurityMiddleware",
+    "config.middleware.body_size_limit_middleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -142,8 +150,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "ranking.tasks.ingest_hf_daily",
         "schedule": crontab(minute="45", hour="23"),
     },
-    "purge-unconfirmed-subscribers": {
-        "task": "subscriptions.tasks.purge_unconfirmed_subscribers",
+    # Retention (RETENTION_* below): expired events, run records and unconfirmed sign-ups.
+    "purge-expired-data": {
+        "task": "emails.tasks.purge_expired_data",
         "schedule": crontab(minute="15", hour="3"),
     },
     # Every hour: subscribers are due at their own local hour (weekly ones on their weekday).
@@ -205,10 +214,67 @@ SOFT_BOUNCE_WINDOW_DAYS = env.get_int("SOFT_BOUNCE_WINDOW_DAYS", 30)
 ANYMAIL = {"WEBHOOK_SECRET": env.get_str("ANYMAIL_WEBHOOK_SECRET", "")}
 DELIVERY_WEBHOOK_SECRET = env.get_str("DELIVERY_WEBHOOK_SECRET", "")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.get_str("LOG_LEVEL", "INFO")},
+# Retention, in days (emails/services/retention.py; `manage.py purge_expired`, nightly on beat).
+# Rows the exactly-once ledger, the soft-bounce count or live links still need are kept longer
+# whatever these say (the floors are in retention.py and reported by `manage.py check`).
+RETENTION_LINK_EVENT_DAYS = env.get_int("RETENTION_LINK_EVENT_DAYS", 180)
+RETENTION_DELIVERY_EVENT_DAYS = env.get_int("RETENTION_DELIVERY_EVENT_DAYS", 90)
+RETENTION_UNCONFIRMED_DAYS = env.get_int("RETENTION_UNCONFIRMED_DAYS", 8)
+RETENTION_DIGEST_DAYS = env.get_int("RETENTION_DIGEST_DAYS", 400)
+RETENTION_NIGHTLY_RUN_DAYS = env.get_int("RETENTION_NIGHTLY_RUN_DAYS", 90)
+RETENTION_AUDIT_EVENT_DAYS = env.get_int("RETENTION_AUDIT_EVENT_DAYS", 730)
+RETENTION_RECOMMENDATION_DAYS = env.get_int("RETENTION_RECOMMENDATION_DAYS", 30)
+RETENTION_INGESTION_RUN_DAYS = env.get_int("RETENTION_INGESTION_RUN_DAYS", 90)
+
+# --- Operations (issue 8): logs, health, limits, admin, CSP -------------------------------------
+# One line per record: "text" for people, "json" (production's default) for a log collector.
+LOG_LEVEL = env.get_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))
+LOG_FORMAT = env.get_choice("LOG_FORMAT", "text", logs.LOG_FORMATS)
+LOGGING = logs.logging_config(LOG_FORMAT, LOG_LEVEL)
+# Workers and beat log through LOGGING too (same format), not through Celery's own handler.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# /healthz: the latest hourly delivery run older than this (seconds) reports "degraded".
+HEALTHZ_RUN_MAX_AGE = env.get_int("HEALTHZ_RUN_MAX_AGE", 2 * 3600)
+# Beat stamps a heartbeat in Redis this often; `check_beat` and /healthz call it stale after
+# BEAT_HEARTBEAT_MAX_AGE seconds.
+CELERY_BEAT_SCHEDULER = "config.heartbeat:HeartbeatScheduler"
+BEAT_HEARTBEAT_INTERVAL = env.get_int("BEAT_HEARTBEAT_INTERVAL", 30)
+BEAT_HEARTBEAT_MAX_AGE = env.get_int("BEAT_HEARTBEAT_MAX_AGE", 180)
+
+# Request size: our forms are a few fields; larger bodies are refused with 413 before they are
+# read (config/middleware.py). The generic bounce webhook takes one small event per request.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.get_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 1024 * 1024)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = env.get_int("DATA_UPLOAD_MAX_NUMBER_FIELDS", 500)
+DELIVERY_WEBHOOK_MAX_BYTES = env.get_int("DELIVERY_WEBHOOK_MAX_BYTES", 64 * 1024)
+
+# Admin: its URL prefix (a less guessable one keeps scanners off the login page), and login
+# attempts allowed per client address and per username (django-ratelimit, counted in Redis).
+ADMIN_URL = env.get_url_prefix("ADMIN_URL", "admin/")
+ADMIN_LOGIN_RATE_PER_IP = env.get_rate("ADMIN_LOGIN_RATE_PER_IP", "10/m")
+ADMIN_LOGIN_RATE_PER_USER = env.get_rate("ADMIN_LOGIN_RATE_PER_USER", "20/h")
+# Which address rate limits count. Behind a reverse proxy REMOTE_ADDR is the proxy: set
+# HTTP_X_FORWARDED_FOR to count the address RATELIMIT_TRUSTED_PROXIES places from the right
+# of X-Forwarded-For (config/proxy.py); any other value names a request.META key.
+_ip_key = env.get_str("RATELIMIT_IP_META_KEY", "REMOTE_ADDR")
+RATELIMIT_IP_META_KEY = (
+    "config.proxy.forwarded_client_ip" if _ip_key == "HTTP_X_FORWARDED_FOR" else _ip_key
+)
+RATELIMIT_TRUSTED_PROXIES = env.get_int("RATELIMIT_TRUSTED_PROXIES", 1)
+
+# Content Security Policy (django-csp) on every page: scripts, styles, images and frames from
+# our own origin only, no inline code. Views showing an email's HTML (styled inline, never
+# scripted) allow inline styles for themselves (config/csp.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "frame-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
 }

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from config import env
+from config import env, logs
 from config.settings.base import *  # noqa: F403
+from config.settings.base import LOG_LEVEL
 
 DEBUG = False
 SECRET_KEY = env.get_str("SECRET_KEY")
@@ -27,3 +28,8 @@ X_FRAME_OPTIONS = "DENY"
 # Behind a TLS-terminating proxy set SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO.
 if _proxy_header := env.get_str("SECURE_PROXY_SSL_HEADER", ""):
     SECURE_PROXY_SSL_HEADER = (_proxy_header, "https")
+
+# JSON logs by default: one object per line with time, level, logger, message, request_id and,
+# for errors, the traceback (LOG_FORMAT=text for people reading a terminal).
+LOG_FORMAT = env.get_choice("LOG_FORMAT", "json", logs.LOG_FORMATS)
+LOGGING = logs.logging_config(LOG_FORMAT, LOG_LEVEL)

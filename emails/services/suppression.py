@@ -7,6 +7,7 @@ checked when digests are recorded (enqueue) and again just before each send.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 
 from django.db import IntegrityError, transaction
@@ -26,13 +27,42 @@ def normalise(email: str) -> str:
     return email.strip().lower()
 
 
+# A deleted subscriber's suppression keeps only this hash of the address (see forget_addresses).
+HASH_PREFIX = "sha256:"
+
+
+def address_hash(email: str) -> str:
+    return HASH_PREFIX + hashlib.sha256(normalise(email).encode()).hexdigest()
+
+
 def is_suppressed(email: str) -> bool:
-    return Suppression.objects.filter(email=normalise(email)).exists()
+    email = normalise(email)
+    return Suppression.objects.filter(email__in=[email, address_hash(email)]).exists()
 
 
 def suppressed_among(emails: Iterable[str]) -> set[str]:
     wanted = {normalise(email) for email in emails}
-    return set(Suppression.objects.filter(email__in=wanted).values_list("email", flat=True))
+    hashed = {address_hash(email): email for email in wanted}
+    rows = Suppression.objects.filter(email__in=[*wanted, *hashed]).values_list("email", flat=True)
+    return {hashed.get(row, row) for row in rows}
+
+
+def forget_addresses(emails: Iterable[str]) -> None:
+    """Erase these addresses from the bounce records (a subscriber's deletion).
+
+    Their delivery events go. A suppression stays, keyed by the address's SHA-256 only and
+    without the bounce text: an address that bounced or complained is never mailed again,
+    yet the list no longer holds it (docs/operations.md, "Deleting a subscriber").
+    """
+    given = set(emails)
+    wanted = given | {normalise(email) for email in given}  # rows written before normalising too
+    DeliveryEvent.objects.filter(email__in=wanted).delete()
+    for suppression in Suppression.objects.filter(email__in=wanted):
+        hashed = address_hash(suppression.email)
+        if Suppression.objects.filter(email=hashed).exists():
+            suppression.delete()
+        else:
+            Suppression.objects.filter(pk=suppression.pk).update(email=hashed, detail="")
 
 
 def suppress_address(email: str, reason: str, detail: str = "") -> Suppression:

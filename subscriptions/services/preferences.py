@@ -1,4 +1,4 @@
-"""The preference centre's writes: interests, pause, unsubscribe, export, deletion."""
+"""The preference centre's writes: interests, pause, unsubscribe, export (deletion: erasure.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from ranking.models import Paper
 from ranking.tasks import refresh_subscriber_model
-from subscriptions.models import AuditEvent, Subscriber
+from subscriptions.models import Subscriber
 from subscriptions.services.audit import record_event
 
 PREFERENCE_FIELDS = (
@@ -137,11 +137,3 @@ def export_subscriber_data(subscriber: Subscriber) -> dict[str, Any]:
         for event in subscriber.audit_events.order_by("created_at", "id")
     ]
     return data
-
-
-def delete_subscriber(subscriber: Subscriber, *, user: Any = None) -> None:
-    """Erase the subscriber, their feedback and audit trail; keep one anonymous audit row."""
-    with transaction.atomic():
-        AuditEvent.objects.filter(subscriber=subscriber).delete()
-        subscriber.delete()  # feedback cascades
-        record_event("account_deleted", None, user=user)

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from emails.message import build_email
 from subscriptions import conf
 from subscriptions.models import Subscriber
 from subscriptions.services.audit import record_event
+from subscriptions.services.erasure import erase_subscribers
 from subscriptions.services.links import confirm_url, list_unsubscribe_headers, manage_url
 from subscriptions.services.preferences import apply_preferences
 
@@ -140,14 +141,21 @@ def _build(subscriber: Subscriber, template: str, *, bulk: bool) -> Any:
     return build_email(template, subscriber.email, context, headers)
 
 
-def purge_unconfirmed(now: datetime | None = None) -> int:
-    """Delete sign-ups never confirmed within the confirmation window; returns how many."""
-    cutoff = (now or timezone.now()) - conf.confirm_link_max_age() - timedelta(days=1)
+def expired_signups(now: datetime | None = None) -> QuerySet[Subscriber]:
+    """Sign-ups never confirmed, whose last confirmation email is past the retention period."""
+    cutoff = (now or timezone.now()) - conf.unconfirmed_retention()
     stale = Subscriber.objects.filter(status=Subscriber.Status.PENDING, created_at__lt=cutoff)
-    stale = stale.exclude(confirmation_sent_at__gte=cutoff)
-    with transaction.atomic():
-        count = stale.count()
-        stale.delete()
-        if count:
-            record_event("purged_unconfirmed", None, actor="system", count=count)
+    return stale.exclude(confirmation_sent_at__gte=cutoff)
+
+
+def purge_unconfirmed(now: datetime | None = None, *, batch: int = 500) -> int:
+    """Erase expired unconfirmed sign-ups (erasure.py: their bounces too); returns how many.
+
+    Batches keep each transaction short; a second run finds nothing left to do.
+    """
+    count = 0
+    while found := erase_subscribers(expired_signups(now).order_by("pk")[:batch]):
+        count += found
+    if count:
+        record_event("purged_unconfirmed", None, actor="system", count=count)
     return count

@@ -51,6 +51,7 @@ def test_admin_previews_a_subscribers_next_digest_without_saving(
     assert PREVIEW_LABEL[:40] in content
     assert "new papers" in content
     assert "srcdoc=" in content
+    assert "style-src 'self' 'unsafe-inline'" in response["Content-Security-Policy"]
     assert "List-Unsubscribe-Post" in content
     assert "Dense retrieval for science" in content
     assert not Digest.objects.exists()

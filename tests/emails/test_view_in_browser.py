@@ -27,6 +27,9 @@ def test_it_shows_the_email_as_sent(
     assert response.status_code == 200
     assert response["Referrer-Policy"] == "same-origin"
     assert response["X-Robots-Tag"] == "noindex"
+    # The email is styled inline: this page (only) allows inline styles, never scripts.
+    assert "style-src 'self' 'unsafe-inline'" in response["Content-Security-Policy"]
+    assert "script-src 'self';" in response["Content-Security-Policy"]
     assert response.content.decode() == html  # same code, same snapshot, same links
 
 

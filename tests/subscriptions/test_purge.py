@@ -54,6 +54,6 @@ def test_the_task_runs_the_purge(signups) -> None:
         assert tasks.purge_unconfirmed_subscribers.delay().get() == 1
 
 
-def test_beat_runs_the_purge_daily() -> None:
+def test_beat_runs_the_purge_daily_as_part_of_retention() -> None:
     entries = [e["task"] for e in settings.CELERY_BEAT_SCHEDULE.values()]
-    assert "subscriptions.tasks.purge_unconfirmed_subscribers" in entries
+    assert "emails.tasks.purge_expired_data" in entries  # tests/emails/test_retention.py
