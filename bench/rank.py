@@ -8,7 +8,8 @@ real fitted ones: models fitted on real profiles (5 liked papers of an arXiv cat
 category's name as keywords) are recombined into N subscribers of 1-3 interests, some with
 categories, followed authors and already-sent papers, and stored as bytes, as in the database.
 Timed (wall_s): load every stored model, rank, build every recommendation row with its
-explanation. Not timed: encoding the new papers (reported per 1,000 as encode_s_per_1k). Then
+explanation (`load_models` + `rank_chunks` + the row tuples, as the nightly job writes them).
+Not timed: encoding the new papers (reported per 1,000 as encode_s_per_1k). Then
 arxiv-sanity-lite's approach (a LinearSVC per subscriber over tf-idf, trained at send time) runs
 on a sample, and ratio_vs_asl is its time per subscriber over ours.
 """
@@ -39,7 +40,8 @@ from ranking.core import (  # noqa: E402
     SubscriberModel,
     build_encoder,
     encode_papers,
-    rank_many,
+    load_models,
+    rank_chunks,
 )
 
 RANKEVAL = ROOT.parent / "shared" / "tools" / "rankeval.py"
@@ -127,15 +129,14 @@ def nightly(stored: list[bytes], tonight, catalogue, chunk: int, workers: int) -
 
 
 def _rank_range(stored: list[bytes], tonight, catalogue, chunk: int) -> int:
+    """As ranking.services.recommend: load the stored models of a chunk, rank them, and build
+    every recommendation row (the tuples the nightly job writes)."""
     settings = RankSettings(top=20, chunk_rows=chunk)
     rows = 0
     for start in range(0, len(stored), chunk):
-        models = [SubscriberModel.from_bytes(b) for b in stored[start : start + chunk]]
-        for res in rank_many(models, tonight, settings, catalogue=catalogue):
-            batch = [
-                (res.profile_id, r.paper_id, k, r.score, r.explanation)
-                for k, r in enumerate(res.recommendations, 1)
-            ]
+        models = load_models(stored[start : start + chunk])
+        for ranked in rank_chunks(models, tonight, settings, catalogue=catalogue):
+            batch = list(ranked.rows())
             rows += len(batch)
     return rows
 

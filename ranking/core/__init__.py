@@ -11,9 +11,9 @@ from ranking.core.encoders import (
     TermIndex,
 )
 from ranking.core.model import FitSettings, ProfileFitter, fit_profile_model
-from ranking.core.rank import RankResult, StaleModel, rank, rank_many
+from ranking.core.rank import RankedChunk, RankResult, StaleModel, rank, rank_chunks, rank_many
 from ranking.core.space import PaperSpace, encode_papers
-from ranking.core.subscriber import InterestModel, SubscriberModel
+from ranking.core.subscriber import InterestModel, SubscriberModel, load_models
 from ranking.core.types import Paper, Profile, RankSettings, Recommendation, Topic
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "ProfileFitter",
     "RankResult",
     "RankSettings",
+    "RankedChunk",
     "Recommendation",
     "StaleModel",
     "SubscriberModel",
@@ -39,6 +40,8 @@ __all__ = [
     "build_encoder",
     "encode_papers",
     "fit_profile_model",
+    "load_models",
     "rank",
+    "rank_chunks",
     "rank_many",
 ]

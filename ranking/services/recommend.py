@@ -10,8 +10,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
+import numpy as np
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 
 from emails.models import Digest
 from ranking import core
@@ -125,30 +127,32 @@ def _rank_group(
     group: list[Subscriber], run_date: date, papers: list[Paper], ws: Workspace,
     counts: RankCounts,
 ) -> None:  # fmt: skip
-    for subscriber, recs, reason in _rank_results(group, run_date, papers, ws, counts):
-        _write(subscriber, run_date, recs)
-        counts.ranked += 1
-        counts.recommendations += len(recs)
-        if not recs:
-            counts.empty[reason] = counts.empty.get(reason, 0) + 1
+    limits = {str(s.pk): s.papers_per_digest for s in group}
+    for ranked in _rank_chunks(group, run_date, papers, ws, counts):
+        rows = [row for row in ranked.rows() if row[2] <= limits[row[0]]]
+        _write(ranked.profile_ids, run_date, rows)
+        sizes = np.minimum(np.diff(ranked.start), [limits[p] for p in ranked.profile_ids])
+        counts.ranked += len(ranked.profile_ids)
+        counts.recommendations += int(sizes.sum())
+        for reason, size in zip(ranked.reasons, sizes.tolist(), strict=True):
+            if not size:
+                reason = reason or "nothing above the score floor"
+                counts.empty[reason] = counts.empty.get(reason, 0) + 1
 
 
-def _rank_results(
+def _rank_chunks(
     group: list[Subscriber], run_date: date, papers: list[Paper], ws: Workspace,
     counts: RankCounts,
-) -> Iterator[tuple[Subscriber, list[core.Recommendation], str]]:  # fmt: skip
+) -> Iterator[core.RankedChunk]:  # fmt: skip
     candidates = encode(papers, ws)
     models = []
     for subscriber in group:
         model, refit = _current_model(subscriber, ws)
         counts.refit += refit
         models.append(model)
-    exclude = {str(s.pk): _already_sent(s, run_date) for s in group}
+    exclude = _already_sent(group, run_date)
     rank_settings = _rank_settings(max(s.papers_per_digest for s in group))
-    results = core.rank_many(models, candidates, rank_settings, exclude, ws.catalogue)
-    for subscriber, result in zip(group, results, strict=True):
-        recs = result.recommendations[: subscriber.papers_per_digest]
-        yield subscriber, recs, result.reason or "nothing above the score floor"
+    return core.rank_chunks(models, candidates, rank_settings, exclude, ws.catalogue)
 
 
 def preview_recommendations(
@@ -156,8 +160,10 @@ def preview_recommendations(
 ) -> tuple[list[tuple[Paper, core.Recommendation]], str]:
     """What the nightly run would recommend today, computed the same way but not written."""
     papers = candidate_papers(run_date, _window_days(subscriber))
-    results = _rank_results([subscriber], run_date, papers, workspace(), RankCounts())
-    _, recs, reason = next(results)
+    ranked = next(_rank_chunks([subscriber], run_date, papers, workspace(), RankCounts()))
+    result = next(ranked.results())
+    recs = result.recommendations[: subscriber.papers_per_digest]
+    reason = result.reason or "nothing above the score floor"
     by_pk = {str(p.pk): p for p in papers}
     return [(by_pk[r.paper_id], r) for r in recs], reason
 
@@ -170,27 +176,46 @@ def _rank_settings(top: int) -> core.RankSettings:
     )
 
 
-def _already_sent(subscriber: Subscriber, run_date: date) -> tuple[str, ...]:
-    """Papers of earlier digests: never recommended twice."""
-    snapshots = Digest.objects.filter(subscriber=subscriber, digest_date__lt=run_date)
-    return tuple(
-        str(entry["paper"]) for items in snapshots.values_list("items", flat=True)
-        for entry in items
+def _already_sent(group: Sequence[Subscriber], run_date: date) -> dict[str, list[str]]:
+    """Papers of each subscriber's earlier digests: never recommended twice."""
+    sent: dict[str, list[str]] = {str(s.pk): [] for s in group}
+    snapshots = Digest.objects.filter(subscriber__in=group, digest_date__lt=run_date)
+    for subscriber_id, items in snapshots.values_list("subscriber_id", "items").iterator():
+        sent[str(subscriber_id)].extend(str(entry["paper"]) for entry in items)
+    return sent
+
+
+def _write(
+    profile_ids: Sequence[str],
+    run_date: date,
+    rows: Sequence[tuple[str, str, int, float, str, str]],
+) -> None:
+    """Replace these subscribers' rows for the date, in one transaction: a re-run (a retried or
+    duplicated task) leaves exactly one set. Rows go in as plain tuples (one INSERT statement
+    run for many), not as one model object each."""
+    ops = connection.ops
+    day = ops.adapt_datefield_value(run_date)
+    now = ops.adapt_datetimefield_value(timezone.now())
+    table = Recommendation._meta.db_table
+    columns = (
+        "subscriber_id", "paper_id", "run_date", "rank", "score", "explanation", "interest",
+        "created_at",
     )  # fmt: skip
-
-
-def _write(subscriber: Subscriber, run_date: date, recs: list[core.Recommendation]) -> None:
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608 (model's own table and columns)
+        ops.quote_name(table),
+        ", ".join(ops.quote_name(c) for c in columns),
+        ", ".join(["%s"] * len(columns)),
+    )
     with transaction.atomic():
-        Recommendation.objects.filter(subscriber=subscriber, run_date=run_date).delete()
-        Recommendation.objects.bulk_create(
-            Recommendation(
-                subscriber=subscriber,
-                paper_id=int(rec.paper_id),
-                run_date=run_date,
-                rank=position,
-                score=rec.score,
-                explanation=rec.explanation[:300],
-                interest=rec.interest[:120],
-            )
-            for position, rec in enumerate(recs, 1)
-        )
+        Recommendation.objects.filter(
+            subscriber_id__in=[int(p) for p in profile_ids], run_date=run_date
+        ).delete()
+        if rows:
+            with connection.cursor() as cursor:
+                cursor.executemany(
+                    sql,
+                    [
+                        (int(s), int(p), day, rank, score, why[:300], interest[:120], now)
+                        for s, p, rank, score, why, interest in rows
+                    ],
+                )

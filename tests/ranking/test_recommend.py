@@ -111,3 +111,17 @@ def test_the_encoder_is_refit_once_the_catalogue_has_doubled() -> None:
     rank_subscribers([reader.pk], TODAY)
     assert encoding.encoder_path().stat().st_mtime_ns != fitted
     assert encoding._fitted_on_path().read_text() == str(Paper.objects.count())
+
+
+def test_a_chunk_writes_each_subscribers_own_number_of_rows_and_replaces_them() -> None:
+    few = SubscriberFactory(keywords=["dense retrieval"], papers_per_digest=5)
+    many = SubscriberFactory(keywords=["language models"], papers_per_digest=12)
+    blank = SubscriberFactory(keywords=[])
+    counts = rank_subscribers([few.pk, many.pk, blank.pk], TODAY)
+    assert (counts.ranked, len(rows(blank))) == (3, 0)
+    assert 1 <= len(rows(few)) <= 5 < len(rows(many)) <= 12
+    assert counts.recommendations == len(rows(few)) + len(rows(many))
+    first = [(r.paper_id, r.rank, r.explanation) for r in rows(many)]
+    assert all(r.created_at and r.run_date == TODAY for r in rows(many))
+    rank_subscribers([many.pk, few.pk], TODAY)
+    assert [(r.paper_id, r.rank, r.explanation) for r in rows(many)] == first
