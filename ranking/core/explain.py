@@ -142,6 +142,8 @@ class Explainer:
 
     def _clashes(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Whether word a contains word b or b contains a, per pair."""
+        if not len(self._clash):  # tonight's vocabulary has no word inside another
+            return np.zeros(len(a), bool)
         keys = np.minimum(a, b) * len(self.vocab) + np.maximum(a, b)
         at = np.searchsorted(self._clash, keys)
         return (at < len(self._clash)) & (self._clash[np.minimum(at, len(self._clash) - 1)] == keys)

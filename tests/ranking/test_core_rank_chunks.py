@@ -139,3 +139,20 @@ def test_an_empty_chunk_and_an_empty_night_give_reasons_not_errors() -> None:
     (chunk,) = rank_chunks(models, tonight([]), FULL)
     assert list(chunk.rows()) == []
     assert chunk.reasons[0] == "no new papers tonight"
+
+
+def test_it_explains_a_night_whose_words_never_contain_one_another() -> None:
+    # The nightly benchmark's first real run failed here: with no word pair where one word
+    # contains the other, the lookup indexed an empty array.
+    _, catalogue, _ = light_world()
+    space = tonight(corpus(8, "new", seed=2))
+    explainer = Explainer(space, catalogue)
+    explainer._clash = np.empty(0, np.int64)
+    models = some_models()
+    model = models[3]
+    rows = len(space.ids)
+    lines = explainer.explain_rows(
+        [model], model.interests[:1] * rows, np.zeros(rows, int), np.zeros(rows, int), range(rows)
+    )
+    assert len(lines) == rows
+    assert any("matches" in line for line in lines)
