@@ -5,18 +5,20 @@
     .venv/bin/python bench/nightly.py --subscribers 10000 --papers 1000
 
 Creates --papers new papers and --subscribers daily subscribers due in the current UTC hour
-(in an empty database: it refuses to run on one with subscribers unless --flush), starts two
-`celery -A config worker --concurrency 1` processes and a local aiosmtpd server that counts
-what it receives by Message-ID, enqueues the slot's `emails.tasks.run_nightly`, and waits until
-every digest row is settled. With --rank precomputed (default) recommendations (20 per
-subscriber) are written in the setup, so the rank stage finds them and skips (rank_s ~ 0);
---rank real leaves them to ranking.services.recommend. --rate is EMAIL_RATE_PER_SECOND for the
-run (default 100000: measure capacity, not the provider's limit; at the production default of
+(in an empty database: it refuses to run on one with subscribers unless --flush), starts
+--workers (default two, the issue's figure) `celery -A config worker --concurrency 1`
+processes and a local SMTP server that counts what it receives by Message-ID (--sink fast:
+bench/smtpsink.py in its own process; --sink aiosmtpd: aiosmtpd in this process, as before),
+enqueues the slot's `emails.tasks.run_nightly`, and waits until every digest row is settled.
+With --rank precomputed (default) recommendations (20 per subscriber) are written in the
+setup, so the rank stage finds them and skips (rank_s ~ 0); --rank real leaves them to
+ranking.services.recommend. --rate is EMAIL_RATE_PER_SECOND for the run (default 100000:
+measure capacity, not the provider's limit; at the production default of
 100/s, 100,000 digests take 1,000 s by design).
 
 rank_s/send_s are the stages' wall spans (first chunk start to last chunk end; stages overlap
 because each chunk goes rank -> build -> send on its own), render_s the render time summed over
-both workers, peak_mib the largest peak RSS of any worker process (sampled every 0.2 s).
+all workers, peak_mib the largest peak RSS of any worker process (sampled every 0.2 s).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ os.environ.setdefault("DEBUG", "false")  # DEBUG keeps every query in memory
 import django  # noqa: E402
 import psutil  # noqa: E402
 from aiosmtpd.controller import Controller  # noqa: E402
+from smtpsink import Sink  # noqa: E402
 
 WORDS = [
     *("graph", "neural", "network", "retrieval", "dense", "sparse", "contrastive", "learning"),
@@ -75,6 +78,7 @@ def free_port() -> int:
 
 def setup(subscribers: int, papers: int, hour: int, precomputed: bool, flush: bool) -> None:
     from django.core.management import call_command
+    from django.db import connection
     from django.utils import timezone
 
     from ranking.models import Paper, Recommendation
@@ -130,6 +134,11 @@ def setup(subscribers: int, papers: int, hour: int, precomputed: bool, flush: bo
                 Recommendation.objects.bulk_create(batch)
                 batch = []
         Recommendation.objects.bulk_create(batch)
+    if connection.vendor == "postgresql":
+        # Planner statistics for the freshly loaded tables, as autovacuum would have gathered
+        # on a live server (it is off on some, e.g. this machine's).
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
 
 
 class Sampler(threading.Thread):
@@ -137,6 +146,7 @@ class Sampler(threading.Thread):
         super().__init__(daemon=True)
         self.roots = [psutil.Process(p.pid) for p in processes]
         self.peaks: dict[int, int] = {}
+        self.cpu: dict[int, float] = {}  # user + system seconds, latest sample
         self.stop = threading.Event()
 
     def run(self) -> None:
@@ -146,14 +156,23 @@ class Sampler(threading.Thread):
                     for proc in [root, *root.children(recursive=True)]:
                         rss = proc.memory_info().rss
                         self.peaks[proc.pid] = max(self.peaks.get(proc.pid, 0), rss)
+                        times = proc.cpu_times()
+                        self.cpu[proc.pid] = times.user + times.system
                 except psutil.Error:
                     pass
             time.sleep(0.2)
 
 
-def start_workers(env: dict[str, str], logs: Path) -> list[subprocess.Popen[bytes]]:
+def sink_cpu(sink: Sink | None) -> dict[int, float]:
+    if sink is None or sink.process.pid is None:
+        return {}
+    times = psutil.Process(sink.process.pid).cpu_times()
+    return {sink.process.pid: times.user + times.system}
+
+
+def start_workers(env: dict[str, str], logs: Path, count: int) -> list[subprocess.Popen[bytes]]:
     workers = []
-    for n in range(2):
+    for n in range(count):
         cmd = [sys.executable, "-m", "celery", "-A", "config", "worker", "--concurrency", "1"]
         cmd += ["--loglevel", "WARNING", "--hostname", f"bench{n}@%h", "--without-gossip"]
         out = (logs / f"worker{n}.log").open("wb")
@@ -163,14 +182,20 @@ def start_workers(env: dict[str, str], logs: Path) -> list[subprocess.Popen[byte
     return workers
 
 
-def wait_settled(total: int, timeout: float) -> None:
-    from emails.models import Digest
+def wait_settled(total: int, slot: datetime, timeout: float) -> None:
+    """Wait until the slot's run is done and every row settled. The run's row is polled, not
+    the digests: counting 100,000 wide rows twice a second took a third of a core."""
+    from emails.models import Digest, NightlyRun
 
     deadline = time.monotonic() + timeout
+    checked = time.monotonic()
     while time.monotonic() < deadline:
-        busy = Digest.objects.filter(state__in=["pending", "sending"]).count()
-        if Digest.objects.count() >= total and not busy:
-            return
+        done = NightlyRun.objects.filter(slot=slot, status=NightlyRun.Status.DONE).exists()
+        if done or time.monotonic() - checked > 30:  # also now and then: a sweep may finish it
+            checked = time.monotonic()
+            busy = Digest.objects.filter(state__in=["pending", "sending"]).exists()
+            if Digest.objects.count() >= total and not busy:
+                return
         time.sleep(0.5)
     raise SystemExit(f"not settled after {timeout} s")
 
@@ -182,15 +207,22 @@ def main() -> None:
     parser.add_argument("--rank", choices=["precomputed", "real"], default="precomputed")
     parser.add_argument("--rate", type=float, default=100_000.0)
     parser.add_argument("--chunk", type=int, default=500)
+    parser.add_argument("--workers", type=int, default=2, help="worker processes (issue: 2)")
+    parser.add_argument("--sink", choices=["fast", "aiosmtpd"], default="fast")
     parser.add_argument("--flush", action="store_true", help="empty the database first")
     parser.add_argument("--timeout", type=float, default=3600)
     args = parser.parse_args()
 
     logging.getLogger("mail.log").setLevel(logging.WARNING)
     smtp = Counting()
-    port = free_port()
-    controller = Controller(smtp, hostname="127.0.0.1", port=port)
-    controller.start()
+    sink: Sink | None = None
+    if args.sink == "fast":
+        sink = Sink.start()  # before Django: the child process shares nothing
+        port = sink.port
+    else:
+        port = free_port()
+        controller = Controller(smtp, hostname="127.0.0.1", port=port)
+        controller.start()
     os.environ.update(
         EMAIL_HOST="127.0.0.1",
         EMAIL_PORT=str(port),
@@ -207,39 +239,47 @@ def main() -> None:
     setup(args.subscribers, args.papers, slot.hour, args.rank == "precomputed", args.flush)
     print(f"setup {time.monotonic() - started:.1f} s")
     logs = Path(os.environ.get("BENCH_LOG_DIR", tempfile.gettempdir()))
-    workers = start_workers(dict(os.environ), logs)
+    workers = start_workers(dict(os.environ), logs, args.workers)
     sampler = Sampler(workers)
     sampler.start()
     try:
         time.sleep(3)  # workers connect
+        cpu_before = {**sampler.cpu, **sink_cpu(sink)}
         started = time.monotonic()
         run_nightly.apply_async((slot.isoformat(),))
-        wait_settled(args.subscribers, args.timeout)
+        wait_settled(args.subscribers, slot, args.timeout)
         wall = time.monotonic() - started
+        time.sleep(0.5)  # a last sample
+        worker_cpu = sum(v - cpu_before.get(k, 0.0) for k, v in sampler.cpu.items())
+        smtp_cpu = sum(v - cpu_before.get(k, 0.0) for k, v in sink_cpu(sink).items())
     finally:
         sampler.stop.set()
         for worker in workers:
             worker.terminate()
             worker.wait(timeout=60)
-        controller.stop()
+        if sink is None:
+            controller.stop()
+            received, distinct = sum(smtp.ids.values()), len(smtp.ids)
+        else:
+            received, distinct = sink.stop()
     run = NightlyRun.objects.get(slot=slot)
 
     def span(stage: str) -> float:
         start, end = getattr(run, f"{stage}_started_at"), getattr(run, f"{stage}_finished_at")
         return (end - start).total_seconds() if start and end else 0.0
 
-    received = sum(smtp.ids.values())
-    duplicates = received - len(smtp.ids)
+    duplicates = received - distinct
     peak = max(sampler.peaks.values(), default=0) // 2**20
     per_process = sorted(v // 2**20 for v in sampler.peaks.values())
+    print(f"CPU seconds: workers {worker_cpu:.1f}, SMTP sink {smtp_cpu:.1f} (0 for aiosmtpd)")
     print(f"run: due {run.due} sent {run.sent} failed {run.failed} uncertain {run.uncertain}")
     print(
         f"stages: rank {span('rank'):.1f} s, build {span('build'):.1f} s, send {span('send'):.1f} s"
     )
-    print(f"peak RSS per worker process (MiB): {per_process}")
+    print(f"workers {args.workers}, sink {args.sink}; peak RSS per worker (MiB): {per_process}")
     print(
         f"RESULT wall_s={wall:.1f} rank_s={span('rank'):.1f} render_s={run.render_seconds:.1f} "
-        f"send_s={span('send'):.1f} sent={len(smtp.ids)} duplicates={duplicates} peak_mib={peak}"
+        f"send_s={span('send'):.1f} sent={distinct} duplicates={duplicates} peak_mib={peak}"
     )
 
 

@@ -33,6 +33,12 @@ def claim_batch() -> int:
     return int(getattr(settings, "SEND_CLAIM_BATCH", 50))
 
 
+def smtp_pipelining() -> bool:
+    """Use PIPELINING when the SMTP server offers it (one round trip for MAIL, RCPT and DATA).
+    Off for a server that offers it but answers pipelined commands slowly."""
+    return bool(getattr(settings, "EMAIL_SMTP_PIPELINING", True))
+
+
 def chunk_size() -> int:
     """Subscribers per rank/build/send task; one SMTP connection per send chunk."""
     return int(getattr(settings, "DELIVERY_CHUNK_SIZE", 200))

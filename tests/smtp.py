@@ -18,6 +18,14 @@ class _Recorder:
     def __init__(self, server: SMTPServer) -> None:
         self.server = server
 
+    async def handle_EHLO(
+        self, smtp: SMTP, session: Session, envelope: Envelope, hostname: str, responses: list[str]
+    ) -> list[str]:
+        session.host_name = hostname
+        if not self.server.pipelining:
+            return responses
+        return [*responses[:-1], "250-PIPELINING", responses[-1]]
+
     async def handle_MAIL(
         self, smtp: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
@@ -79,6 +87,8 @@ class SMTPServer:
         self.sessions: set[int] = set()  # connections that delivered at least one message
         # While down, MAIL and DATA get 421 and, after `go_away`'s grace, the port is closed.
         self.down = False
+        # Offer PIPELINING (RFC 2920), as production relays do; False: one command at a time.
+        self.pipelining = True
         self._controller = Controller(_Recorder(self), hostname=self.host, port=self.port)
 
     def start(self) -> None:

@@ -2,12 +2,15 @@
 
 The exactly-once rule:
 
-1. A worker claims a row with `pending -> sending` (sets claimed_at, attempts += 1); the UPDATE
-   must change exactly one row, so two workers (a redelivered task, a second run) never both
-   own it.
+1. A worker claims rows with `pending -> sending` (sets claimed_at, attempts += 1) in one
+   conditional UPDATE for a small batch; it owns exactly the rows that UPDATE changed, so two
+   workers (a redelivered task, a second run) never both own one. The row's new `attempts` is
+   the claim: later writes of that send check it, so a claim the recovery sweep took back
+   (rule 4) and another worker re-claimed can no longer hand anything off.
 2. Just before the message data goes to the server (after MAIL FROM and RCPT TO were accepted)
    the worker commits `handed_off_at`. A failure before that point certainly sent nothing: the
-   row goes back to `pending` (transient) or to `failed` (permanent).
+   row goes back to `pending` (transient) or to `failed` (permanent); claimed rows a chunk
+   stops before reaching go back to `pending` as if never claimed.
 3. The server's reply to the data is recorded at once: 250 -> `sent`; 4xx -> `pending` for a
    retry; 5xx -> `failed` and the address suppressed. No reply (timeout, reset, worker killed)
    after the hand-off is the one ambiguous case: the row becomes `uncertain` and is never sent
@@ -19,14 +22,16 @@ The exactly-once rule:
 On PostgreSQL only the hand-off is committed synchronously (it must be on disk before the data
 goes out); the other writes of a send use `synchronous_commit = off`, which a database crash
 can undo only in the safe direction: a lost claim is older than a durable hand-off (the WAL is
-sequential), and a lost `sent` or `pending` leaves the row handed off, i.e. `uncertain`.
+sequential), and a lost `sent` or `pending` leaves the row handed off, i.e. `uncertain`. The
+hand-off is one round trip (one multi-statement query), because it is paid once per message.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
+from typing import Any
 
 from django.db import DatabaseError, connection, transaction
 from django.db.models import F
@@ -47,13 +52,35 @@ TERMINAL = (
 
 def claim_digest(digest_id: int) -> bool:
     """Take a pending row for sending; False when another worker has it or it is done."""
-    changed = Digest.objects.filter(pk=digest_id, state=Digest.State.PENDING).update(
-        state=Digest.State.SENDING,
-        claimed_at=timezone.now(),
-        handed_off_at=None,
-        attempts=F("attempts") + 1,
+    return digest_id in claim_digests([digest_id])
+
+
+def claim_digests(digest_ids: Sequence[int]) -> dict[int, int]:
+    """Take the pending rows among `digest_ids` in one conditional UPDATE: {id: claim} of the
+    rows won (the claim is the row's new `attempts`, checked at hand-off; rule 1)."""
+    if not digest_ids:
+        return {}
+    table = connection.ops.quote_name(Digest._meta.db_table)
+    marks = ", ".join(["%s"] * len(digest_ids))
+    sql = (
+        f"UPDATE {table} SET state = %s, claimed_at = %s, handed_off_at = NULL, "  # noqa: S608 - names are ours
+        f"attempts = attempts + 1 WHERE id IN ({marks}) AND state = %s RETURNING id, attempts"
     )
-    return changed == 1
+    params: list[Any] = [Digest.State.SENDING, timezone.now(), *digest_ids, Digest.State.PENDING]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {int(pk): int(attempts) for pk, attempts in cursor.fetchall()}
+
+
+def unclaim(claims: Mapping[int, int]) -> int:
+    """Give back claimed rows that were never handed off, as if never claimed (a chunk that
+    stops early: the connection is lost, the limiter is away)."""
+    undone = 0
+    for digest_id, claim in claims.items():
+        undone += Digest.objects.filter(
+            pk=digest_id, state=Digest.State.SENDING, attempts=claim, handed_off_at__isnull=True
+        ).update(state=Digest.State.PENDING, claimed_at=None, attempts=F("attempts") - 1)
+    return undone
 
 
 def _advance(digest_id: int, to: str, **fields: object) -> bool:
@@ -63,16 +90,45 @@ def _advance(digest_id: int, to: str, **fields: object) -> bool:
     return changed == 1
 
 
-def mark_handed_off(digest_id: int) -> bool:
-    """Commit, durably, that the data is about to go to the server (rule 2)."""
+def mark_handed_off(digest_id: int, claim: int | None = None) -> bool:
+    """Commit, durably, that the data is about to go to the server (rule 2); False when the
+    row is no longer ours (`claim`: the `attempts` our claim set)."""
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        return _hand_off_in_one_round_trip(int(digest_id), None if claim is None else int(claim))
+    rows = Digest.objects.filter(pk=digest_id, state=Digest.State.SENDING, handed_off_at=None)
+    if claim is not None:
+        rows = rows.filter(attempts=claim)
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL synchronous_commit TO ON")
-        changed = Digest.objects.filter(
-            pk=digest_id, state=Digest.State.SENDING, handed_off_at__isnull=True
-        ).update(handed_off_at=timezone.now())
+        changed = rows.update(handed_off_at=timezone.now())
     return changed == 1
+
+
+def _hand_off_in_one_round_trip(digest_id: int, claim: int | None) -> bool:
+    """BEGIN; SET LOCAL synchronous_commit; UPDATE; COMMIT as one simple query (no parameters:
+    only integers, formatted by int(), go into the text)."""
+    table = connection.ops.quote_name(Digest._meta.db_table)
+    mine = "" if claim is None else f" AND attempts = {claim:d}"
+    sql = (
+        "BEGIN; SET LOCAL synchronous_commit TO ON; "  # noqa: S608 - integers only
+        f"UPDATE {table} SET handed_off_at = CURRENT_TIMESTAMP WHERE id = {digest_id:d} "
+        f"AND state = 'sending' AND handed_off_at IS NULL{mine} RETURNING id; COMMIT"
+    )
+    connection.ensure_connection()
+    raw = connection.connection
+    assert raw is not None  # noqa: S101 - ensure_connection raises otherwise
+    try:
+        with connection.wrap_database_errors, raw.cursor() as cursor:
+            cursor.execute(sql)  # every statement has run when this returns
+            while cursor.description is None:  # BEGIN, SET: no rows; the UPDATE has some
+                if not cursor.nextset():
+                    return False
+            return cursor.fetchone() is not None
+    except Exception:
+        connection.close()  # never reuse a connection that may be inside a failed BEGIN
+        raise
 
 
 @contextmanager
@@ -122,6 +178,15 @@ def suppress_digest(digest_id: int, reason: str) -> bool:
         pk=digest_id, state__in=[Digest.State.PENDING, Digest.State.SENDING]
     ).update(state=Digest.State.SUPPRESSED, last_error=reason[:MAX_ERROR])
     return changed == 1
+
+
+def suppress_digests(digest_ids: Sequence[int], reason: str) -> int:
+    """`suppress_digest` for many rows in one UPDATE; how many it changed."""
+    if not digest_ids:
+        return 0
+    return Digest.objects.filter(
+        pk__in=list(digest_ids), state__in=[Digest.State.PENDING, Digest.State.SENDING]
+    ).update(state=Digest.State.SUPPRESSED, last_error=reason[:MAX_ERROR])
 
 
 def give_up(digest_ids: Iterable[int], reason: str) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import zoneinfo
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 
@@ -23,9 +23,9 @@ from emails import conf
 from emails.digest import DigestItem
 from emails.models import Digest, NightlyRun
 from emails.services import ledger
-from emails.services.digest import record_day
-from emails.services.suppression import suppressed_among
-from ranking.models import IngestionRun, Recommendation
+from emails.services.digest import record_days
+from emails.services.suppression import normalise, suppressed_among
+from ranking.models import IngestionRun, Paper, Recommendation
 from subscriptions.models import Subscriber
 
 STAGES = ("rank", "build", "send")
@@ -155,59 +155,55 @@ def build_chunk(
     """Record each subscriber's Digest row for the date; (pending digest ids, counts).
 
     Idempotent: rows are unique per subscriber and date and an existing row wins. Suppressed
-    addresses are recorded as `suppressed` here (the enqueue-time check).
+    addresses are recorded as `suppressed` here (the enqueue-time check). A few queries per
+    chunk, whatever its size (`record_days`).
     """
     subscribers = list(
         Subscriber.objects.filter(pk__in=list(subscriber_ids)).prefetch_related("topics")
     )
     items = items_for(subscriber_ids, digest_date, {s.pk: s.papers_per_digest for s in subscribers})
     blocked = suppressed_among(s.email for s in subscribers)
-    pending: list[int] = []
     counts = {"built": 0, "skipped": 0, "suppressed": 0}
     with transaction.atomic():  # one commit per chunk; a failed chunk is redone whole
-        for subscriber in subscribers:
-            _build_one(subscriber, digest_date, items, blocked, run_id, pending, counts)
-    return pending, counts
-
-
-def _build_one(
-    subscriber: Subscriber,
-    digest_date: date,
-    items: dict[int, list[DigestItem]],
-    blocked: set[str],
-    run_id: int | None,
-    pending: list[int],
-    counts: dict[str, int],
-) -> None:
-    digest = record_day(subscriber, digest_date, items.get(subscriber.pk, []))
-    if digest is None:
-        return
-    if run_id is not None and digest.nightly_run_id is None:
-        Digest.objects.filter(pk=digest.pk, nightly_run__isnull=True).update(nightly_run=run_id)
-    if digest.state == Digest.State.PENDING and subscriber.email in blocked:
-        if ledger.suppress_digest(digest.pk, "address suppressed"):
-            counts["suppressed"] += 1
-    elif digest.state == Digest.State.PENDING:
-        pending.append(digest.pk)
-        counts["built"] += 1
-    elif digest.state == Digest.State.SKIPPED:
-        counts["skipped"] += 1
+        digests = record_days(subscribers, digest_date, items)
+        if run_id is not None:
+            unowned = [d.pk for d in digests.values() if d.nightly_run_id is None]
+            Digest.objects.filter(pk__in=unowned, nightly_run__isnull=True).update(
+                nightly_run=run_id
+            )
+        emails = {s.pk: normalise(s.email) for s in subscribers}
+        pending = [d for d in digests.values() if d.state == Digest.State.PENDING]
+        stopped = {d.pk for d in pending if emails[d.subscriber_id] in blocked}
+        counts["suppressed"] = ledger.suppress_digests(sorted(stopped), "address suppressed")
+    ids = sorted(d.pk for d in pending if d.pk not in stopped)
+    counts["built"] = len(ids)
+    counts["skipped"] = sum(d.state == Digest.State.SKIPPED for d in digests.values())
+    return ids, counts
 
 
 def items_for(
     subscriber_ids: Sequence[int], digest_date: date, limits: dict[int, int]
 ) -> dict[int, list[DigestItem]]:
+    """Each subscriber's recommendations for the date, best first, as many as they asked for.
+
+    The snapshot needs only each paper's id and canonical id, so the chunk's papers are loaded
+    once with just those (not once per recommendation row with their abstracts)."""
     rows = (
         Recommendation.objects.filter(subscriber_id__in=subscriber_ids, run_date=digest_date)
-        .select_related("paper")
         .order_by("subscriber_id", "rank")
+        .values_list("subscriber_id", "paper_id", "score", "explanation", "interest")
     )
-    items: dict[int, list[DigestItem]] = defaultdict(list)
+    taken: Counter[int] = Counter()
+    wanted = []
     for row in rows:
-        if len(items[row.subscriber_id]) < limits.get(row.subscriber_id, 20):
-            items[row.subscriber_id].append(
-                DigestItem(row.paper, row.score, row.explanation, row.interest)
-            )
+        if taken[row[0]] < limits.get(row[0], 20):
+            taken[row[0]] += 1
+            wanted.append(row)
+    papers = Paper.objects.only("id", "canonical_id").in_bulk({row[1] for row in wanted})
+    items: dict[int, list[DigestItem]] = defaultdict(list)
+    for subscriber_id, paper_id, score, explanation, interest in wanted:
+        if paper_id in papers:  # deleted since it was ranked
+            items[subscriber_id].append(DigestItem(papers[paper_id], score, explanation, interest))
     return items
 
 

@@ -1,7 +1,9 @@
 """Send a chunk of recorded digests: claim, check, render from the ledger, hand off, record.
 
-The ledger rules are in emails/services/ledger.py. Each message waits for a token from the
-shared Redis bucket before its row is claimed, so a claimed row never waits on the limiter.
+The ledger rules are in emails/services/ledger.py. The chunk goes in small batches: the batch
+takes its tokens from the shared Redis bucket, then is claimed in one conditional UPDATE and
+checked against the suppression list in one query, so a claimed row never waits on the
+limiter and the per-message database work is the durable hand-off and the `sent` record.
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ from dataclasses import dataclass, field
 import redis
 from django.db.models import F
 
+from emails import conf
 from emails.models import DeliveryEvent, DeliverySwitch, Digest, NightlyRun
 from emails.render import default_renderer
 from emails.services import ledger
 from emails.services.digest import digest_email, recipient_for
-from emails.services.suppression import is_suppressed, record_delivery_event
+from emails.services.suppression import normalise, record_delivery_event, suppressed_among
 from emails.services.throttle import email_bucket
 from emails.services.transport import Delivery, Outcome, Transport
 from ranking.models import Paper
@@ -48,7 +51,7 @@ def set_sending_paused(paused: bool, by: str = "") -> None:
 def send_digests(digest_ids: Sequence[int]) -> SendReport:
     """Send those of `digest_ids` that are pending; report what happened to each.
 
-    Idempotent: only rows won by `claim_digest` are sent, so running it twice (or in two
+    Idempotent: only rows won by `ledger.claim_digests` are sent, so running it twice (or in two
     workers at once) sends each digest once. Rows to retry are back in `pending`.
     """
     report = SendReport()
@@ -75,18 +78,58 @@ def send_digests(digest_ids: Sequence[int]) -> SendReport:
 def _send_all(
     digests: list[Digest], transport: Transport, report: SendReport, papers: dict[int, Paper]
 ) -> None:
+    size = claim_batch_size()
     bucket = None
-    for index, digest in enumerate(digests):
+    for start in range(0, len(digests), size):
+        batch = [d for d in digests[start : start + size] if _receives(d, report)]
         try:
             bucket = bucket or email_bucket()
-            bucket.take()
+            bucket.take(len(batch))
         except redis.RedisError as exc:
             report.errors.append(f"rate limiter unavailable: {exc!r}")
-            report.retry += [d.pk for d in digests[index:]]
+            report.retry += [d.pk for d in digests[start:]]
             return
-        if not _send_one(digest, transport, report, papers):
-            report.retry += [d.pk for d in digests[index + 1 :]]
+        if not _send_batch(batch, transport, report, papers):
+            report.retry += [d.pk for d in digests[start + size :]]
             return
+
+
+def claim_batch_size() -> int:
+    """Rows claimed (and tokens taken) at a time: at most a second's worth of the rate."""
+    return max(1, min(conf.claim_batch(), int(conf.rate_per_second())))
+
+
+def _receives(digest: Digest, report: SendReport) -> bool:
+    if digest.subscriber.receives_digests:
+        return True
+    if _skip(digest.pk, "unsubscribed or paused before sending"):
+        report.skipped += 1
+    return False
+
+
+def _send_batch(
+    batch: list[Digest], transport: Transport, report: SendReport, papers: dict[int, Paper]
+) -> bool:
+    """Claim, check and send a batch; False when the connection is lost (the batch's unsent
+    claims are given back and retried with the rest of the chunk)."""
+    claims = ledger.claim_digests([d.pk for d in batch])
+    blocked = suppressed_among(d.subscriber.email for d in batch if d.pk in claims)
+    unsent = dict(claims)
+    try:
+        for digest in batch:
+            claim = unsent.pop(digest.pk, None)
+            if claim is None:
+                continue
+            if normalise(digest.subscriber.email) in blocked:
+                ledger.suppress_digest(digest.pk, "address suppressed")
+                report.suppressed += 1
+            elif not _send_one(digest, claim, transport, report, papers):
+                report.retry += list(unsent)
+                return False
+    finally:
+        if unsent:  # stopped early, or an error: the rest was never handed off
+            ledger.unclaim(unsent)
+    return True
 
 
 def warm_renderer(digests: list[Digest]) -> dict[int, Paper]:
@@ -101,23 +144,12 @@ def warm_renderer(digests: list[Digest]) -> dict[int, Paper]:
 
 
 def _send_one(
-    digest: Digest, transport: Transport, report: SendReport, papers: dict[int, Paper]
+    digest: Digest, claim: int, transport: Transport, report: SendReport, papers: dict[int, Paper]
 ) -> bool:
-    """Send one digest; False when the connection is lost and the chunk should stop."""
-    subscriber = digest.subscriber
-    if not subscriber.receives_digests:
-        if _skip(digest.pk, "unsubscribed or paused before sending"):
-            report.skipped += 1
-        return True
-    if not ledger.claim_digest(digest.pk):
-        return True
-    if is_suppressed(subscriber.email):
-        ledger.suppress_digest(digest.pk, "address suppressed")
-        report.suppressed += 1
-        return True
+    """Send one claimed digest; False when the connection is lost and the chunk should stop."""
     started = time.perf_counter()
     try:
-        message = digest_email(digest, recipient_for(subscriber), papers=papers)
+        message = digest_email(digest, recipient_for(digest.subscriber), papers=papers)
     except Exception as exc:
         ledger.fail_digest(digest.pk, f"could not render: {exc!r}")
         report.failed += 1
@@ -126,7 +158,7 @@ def _send_one(
     if message is None:
         _skip(digest.pk, "nothing to send")
         return True
-    delivery = transport.send(message, lambda: ledger.mark_handed_off(digest.pk))
+    delivery = transport.send(message, lambda: ledger.mark_handed_off(digest.pk, claim))
     _record(digest, delivery, report)
     return not delivery.connection_lost
 

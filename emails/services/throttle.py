@@ -20,15 +20,16 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local rate = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
+local want = tonumber(ARGV[3])
 local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
 local tokens = tonumber(state[1]) or burst
 local at = tonumber(state[2]) or now
 tokens = math.min(burst, tokens + math.max(0, now - at) * rate)
 local wait = 0
-if tokens >= 1 then
-  tokens = tokens - 1
+if tokens >= want then
+  tokens = tokens - want
 else
-  wait = (1 - tokens) / rate
+  wait = (want - tokens) / rate
 end
 redis.call('HSET', KEYS[1], 'tokens', string.format('%.6f', tokens),
            'at', string.format('%.6f', now))
@@ -45,11 +46,15 @@ class TokenBucket:
         self.client = client or get_redis(settings.REDIS_URL)
         self._take = self.client.register_script(_TAKE)
 
-    def take(self) -> float:
-        """Block until one token is ours; return how long we waited."""
+    def take(self, count: int = 1) -> float:
+        """Block until `count` tokens (at most the burst) are ours; return how long we waited."""
+        if count <= 0:
+            return 0.0
+        if count > self.burst:
+            raise ValueError(f"cannot take {count} tokens at once: the burst is {self.burst:g}")
         waited = 0.0
         while True:
-            wait = float(self._take(keys=[self.key], args=[self.rate, self.burst]))
+            wait = float(self._take(keys=[self.key], args=[self.rate, self.burst, count]))
             if wait <= 0:
                 return waited
             time.sleep(wait)

@@ -3,7 +3,10 @@
 For Django's SMTP backend the SMTP dialogue is driven step by step on the backend's own
 connection (opened once, reused for a whole chunk), because only then is it known whether the
 message data ever reached the server: anything that fails before the final "." was written
-certainly sent nothing; no reply after it is the one ambiguous outcome. Other backends
+certainly sent nothing; no reply after it is the one ambiguous outcome. When the server offers
+PIPELINING (RFC 2920; every mainstream MTA and ESP relay does) MAIL FROM, RCPT TO and DATA go
+in one round trip and the hand-off is committed between the 354 and the data; otherwise one
+command at a time, the hand-off before DATA. Other backends
 (django-anymail ESPs, locmem in tests) are called through `send_messages`: an API error with an
 HTTP status means "not accepted", any other exception after the hand-off is ambiguous.
 """
@@ -15,11 +18,14 @@ import re
 import smtplib
 from collections.abc import Callable
 from dataclasses import dataclass
+from smtplib import quoteaddr
 from typing import cast
 
 from django.core.mail import EmailMessage, get_connection
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.core.mail.message import sanitize_address
+
+from emails import conf
 
 LEADING_DOT = re.compile(rb"(?m)^\.")
 
@@ -48,6 +54,7 @@ class Transport:
     def __init__(self) -> None:
         self.backend = get_connection()
         self.is_smtp = isinstance(self.backend, SMTPBackend)
+        self.pipelining = conf.smtp_pipelining()
         self.opened = 0
 
     def close(self) -> None:
@@ -80,19 +87,12 @@ class Transport:
         payload = _dot_stuffed(message.message().as_bytes(linesep="\r\n"))  # type: ignore[call-arg]
         try:
             conn = self._connection()
-            code, reply = conn.mail(sender)
-            if code != 250:
-                return self._refused(code, reply, "MAIL FROM")
-            for recipient in recipients:
-                code, reply = conn.rcpt(recipient)
-                if code not in (250, 251):
-                    return self._refused(code, reply, "RCPT TO", recipient_refused=True)
-            if not hand_off():
-                self._reset()
-                return Delivery(Outcome.ABORTED, "no longer claimed")
-            code, reply = conn.docmd("DATA")
-            if code != 354:
-                return self._refused(code, reply, "DATA")
+            if len(recipients) == 1 and self.pipelining and conn.has_extn("pipelining"):
+                refused = self._pipelined_envelope(conn, sender, recipients[0], hand_off)
+            else:
+                refused = self._envelope(conn, sender, recipients, hand_off)
+            if refused is not None:
+                return refused
             conn.send(payload)
         except (smtplib.SMTPException, OSError) as exc:
             self._forget()
@@ -107,6 +107,57 @@ class Transport:
         if code == 250:
             return Delivery(Outcome.SENT)
         return self._refused(code, reply, "end of data")
+
+    def _envelope(
+        self, conn: smtplib.SMTP, sender: str, recipients: list[str], hand_off: Callable[[], bool]
+    ) -> Delivery | None:
+        """MAIL, RCPT, hand-off, DATA, one at a time; None when the data may follow."""
+        code, reply = conn.mail(sender)
+        if code != 250:
+            return self._refused(code, reply, "MAIL FROM")
+        for recipient in recipients:
+            code, reply = conn.rcpt(recipient)
+            if code not in (250, 251):
+                return self._refused(code, reply, "RCPT TO", recipient_refused=True)
+        if not hand_off():
+            self._reset()
+            return Delivery(Outcome.ABORTED, "no longer claimed")
+        code, reply = conn.docmd("DATA")
+        if code != 354:
+            return self._refused(code, reply, "DATA")
+        return None
+
+    def _pipelined_envelope(
+        self, conn: smtplib.SMTP, sender: str, recipient: str, hand_off: Callable[[], bool]
+    ) -> Delivery | None:
+        """MAIL, RCPT and DATA in one round trip, then the hand-off; None when the data may
+        follow. Every reply is read before deciding, so the connection stays in step."""
+        commands = f"mail FROM:{quoteaddr(sender)}\r\nrcpt TO:{quoteaddr(recipient)}\r\ndata\r\n"
+        conn.send(commands)
+        replies: list[tuple[int, bytes]] = []
+        lost: Exception | None = None
+        try:
+            for _ in range(3):
+                replies.append(conn.getreply())
+        except (smtplib.SMTPException, OSError) as exc:
+            lost = exc
+        steps = (("MAIL FROM", (250,)), ("RCPT TO", (250, 251)), ("DATA", (354,)))
+        for (step, accepted), (code, reply) in zip(steps, replies, strict=False):
+            if code not in accepted:
+                if len(replies) == 3 and replies[2][0] == 354:
+                    self._forget()  # inside the data phase: only closing ends it unsent
+                return self._refused(code, reply, step, recipient_refused=step == "RCPT TO")
+        if lost is not None:
+            raise lost  # no refusal to report: a lost connection, before any data
+        try:
+            owned = hand_off()
+        except BaseException:
+            self._forget()  # inside the data phase: never let anything end it with a "."
+            raise
+        if not owned:
+            self._forget()
+            return Delivery(Outcome.ABORTED, "no longer claimed")
+        return None
 
     def _connection(self) -> smtplib.SMTP:
         backend = cast(SMTPBackend, self.backend)

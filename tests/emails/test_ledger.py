@@ -83,3 +83,38 @@ def test_retry_failed_puts_failed_rows_back_and_uncertain_only_when_asked(digest
     assert ledger.retry_failed([digest_id]) == []
     assert ledger.retry_failed([digest_id], include_uncertain=True) == [digest_id]
     assert Digest.objects.get(pk=digest_id).state == "pending"
+
+
+def test_it_claims_a_batch_in_one_update_and_returns_each_claim() -> None:
+    ids = record_pending(due_subscribers(3, DAY), DAY)
+    assert ledger.claim_digest(ids[0])
+    claims = ledger.claim_digests(ids)
+    assert claims == {ids[1]: 1, ids[2]: 1}  # the first was someone else's already
+    assert ledger.claim_digests(ids) == {}
+
+
+def test_a_claim_given_back_unused_is_as_if_never_claimed(digest_id: int) -> None:
+    claims = ledger.claim_digests([digest_id])
+    assert ledger.unclaim(claims) == 1
+    digest = Digest.objects.get(pk=digest_id)
+    assert (digest.state, digest.attempts, digest.claimed_at) == ("pending", 0, None)
+    claims = ledger.claim_digests([digest_id])
+    assert ledger.mark_handed_off(digest_id, claims[digest_id])
+    assert ledger.unclaim(claims) == 0  # handed off: never given back
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_claim_taken_back_by_the_sweep_can_no_longer_hand_off() -> None:
+    # Outside a transaction, so on PostgreSQL the hand-off takes its one-round-trip path.
+    (digest_id,) = record_pending(due_subscribers(1, DAY), DAY)
+    stale = ledger.claim_digests([digest_id])[digest_id]
+    with time_machine.travel(timezone.now() + timedelta(hours=1)):
+        assert ledger.recover_stale_claims() == ([digest_id], 0)
+    fresh = ledger.claim_digests([digest_id])[digest_id]
+    assert ledger.mark_handed_off(digest_id, stale) is False
+    assert ledger.mark_handed_off(digest_id, fresh) is True
+    assert ledger.mark_handed_off(digest_id, fresh) is False  # once
+    assert ledger.mark_sent(digest_id)
+    digest = Digest.objects.get(pk=digest_id)
+    assert (digest.state, digest.attempts) == ("sent", 2)
+    assert digest.handed_off_at is not None

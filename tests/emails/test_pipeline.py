@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
+from pytest_django.fixtures import Settings as SettingsWrapper
 
 from emails.models import Digest, NightlyRun
 from emails.services.nightly import due_subscribers, local_due
@@ -121,3 +122,45 @@ def test_a_ranking_failure_is_recorded_and_the_rest_still_goes_out(
     assert (run.sent, run.skipped) == (2, 1)
     assert len(smtp_server.envelopes) == 2
     assert run.notes == "" or run.notes.startswith("ranking failed for 1 subscribers")
+
+
+@pytest.mark.django_db
+def test_a_chunk_builds_the_same_rows_as_one_subscriber_at_a_time(
+    settings: SettingsWrapper,
+) -> None:
+    from emails.services.digest import record_day
+    from emails.services.nightly import build_chunk, items_for
+
+    settings.DIGEST_QUIET_DAY_NOTE = True
+    ranked = make_due(2, DAY)
+    quiet = SubscriberFactory(delivery_hour=7)  # interests, nothing ranked: quiet-day note
+    nudge = SubscriberFactory(delivery_hour=7, keywords=[])  # no interests: a nudge
+    nudged = SubscriberFactory(delivery_hour=7, keywords=[])
+    record_day(nudged, date(2026, 11, 23), [])  # nudged three days ago: skipped today
+    paused = SubscriberFactory(delivery_hour=7, paused=True)  # no row at all
+    readers = [*ranked, quiet, nudge, nudged, paused]
+    ids = [r.pk for r in readers]
+    pending, counts = build_chunk(ids, DAY)
+    built = {
+        d.subscriber_id: (d.kind, d.state, d.items, d.message_id)
+        for d in Digest.objects.filter(digest_date=DAY)
+    }
+    assert counts == {"built": 4, "skipped": 1, "suppressed": 0}
+    Digest.objects.filter(digest_date=DAY).delete()
+    items = items_for(ids, DAY, {r.pk: r.papers_per_digest for r in readers})
+    for reader in readers:
+        record_day(reader, DAY, items.get(reader.pk, []))
+    one_by_one = {
+        d.subscriber_id: (d.kind, d.state, d.items) for d in Digest.objects.filter(digest_date=DAY)
+    }
+    assert {k: v[:3] for k, v in built.items()} == one_by_one
+    assert one_by_one[nudged.pk] == ("nudge", "skipped", [])
+    assert paused.pk not in one_by_one
+    assert all(v[3].startswith("<digest.") for v in built.values())
+    assert len(pending) == 4
+    assert build_chunk(ids, DAY) == (
+        sorted(
+            Digest.objects.filter(digest_date=DAY, state="pending").values_list("pk", flat=True)
+        ),
+        {"built": 4, "skipped": 1, "suppressed": 0},
+    )

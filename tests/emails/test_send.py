@@ -11,6 +11,7 @@ from emails.models import DeliveryEvent, Digest, Suppression
 from emails.services.send import send_digests, set_sending_paused
 from emails.services.suppression import suppress_address
 from emails.services.throttle import TokenBucket
+from emails.services.transport import Transport
 from emails.tasks import recover_deliveries, send_chunk
 from tests.emails.delivery import (
     assert_exactly_once,
@@ -160,3 +161,47 @@ def test_the_sweep_leaves_freshly_queued_rows_to_their_task(smtp_server: SMTPSer
     assert states(DAY) == {"pending": 2}
     assert recover_deliveries.delay(0).get()["pending"] == 2
     assert_exactly_once(smtp_server, readers, DAY)
+
+
+def test_a_421_gives_back_the_batch_claims_it_did_not_reach(smtp_server: SMTPServer) -> None:
+    readers = due_subscribers(4, DAY)
+    ids = record_pending(readers, DAY)
+    refuse = "421 4.7.0 too busy, closing"
+    smtp_server.on_rcpt = lambda n: n == 2 and smtp_server.reply_for_next.append(refuse)
+    report = send_digests(ids)  # one batch: all four claimed in one UPDATE
+    assert (report.sent, sorted(report.retry)) == (1, sorted(ids[1:]))
+    assert states(DAY) == {"sent": 1, "pending": 3}
+    attempts = dict(Digest.objects.values_list("pk", "attempts"))
+    assert [attempts[pk] for pk in ids] == [1, 1, 0, 0]  # the two never tried: as if unclaimed
+    smtp_server.on_rcpt = None
+    send_chunk.delay(None, report.retry)
+    assert_exactly_once(smtp_server, readers, DAY)
+
+
+def test_the_token_bucket_takes_a_batch_at_once_up_to_its_burst() -> None:
+    bucket = TokenBucket("batch", rate=10.0)
+    assert bucket.take(10) == 0.0
+    assert bucket.take(5) > 0.0  # waited for half a second's refill
+    with pytest.raises(ValueError, match="burst"):
+        bucket.take(11)
+
+
+@pytest.mark.parametrize("pipelining", [True, False])
+def test_both_dialogues_send_once_and_tell_refusals_apart(
+    smtp_server: SMTPServer, pipelining: bool
+) -> None:
+    # With PIPELINING, MAIL, RCPT and DATA go in one round trip, the hand-off after the 354.
+    smtp_server.pipelining = pipelining
+    transport = Transport()
+    assert transport._connection().has_extn("pipelining") is pipelining
+    transport.close()
+    readers = due_subscribers(4, DAY)
+    smtp_server.reject_rcpt = {readers[1].email}
+    smtp_server.reply_for_next = ["451 4.3.0 try again later"]
+    report = send_digests(record_pending(readers, DAY))
+    assert (report.sent, report.failed, len(report.retry), report.connections) == (2, 1, 1, 1)
+    assert Digest.objects.get(subscriber=readers[1]).last_error.startswith("RCPT TO: 550")
+    assert Suppression.objects.filter(email=readers[1].email).exists()
+    send_chunk.delay(None, report.retry)
+    assert received_by(smtp_server) == {r.email: 1 for r in (readers[0], *readers[2:])}
+    assert states(DAY) == {"sent": 3, "failed": 1}
