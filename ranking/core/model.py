@@ -191,7 +191,8 @@ class ProfileFitter:
             term_ids=np.fromiter(terms.keys(), np.int32, len(terms)),
             term_weights=np.fromiter(terms.values(), np.float32, len(terms)),
             term_scale=scale,
-            mu=float(total.mean()),
+            # No background papers (a catalogue of only this interest's own): centre on zero.
+            mu=float(total.mean()) if len(total) else 0.0,
             sigma=_spread(total),
             exemplar_ids=ids,
         )

@@ -82,3 +82,13 @@ def test_the_model_with_its_words_survives_storage() -> None:
 
     model = fitter().fit(Profile(id="u", liked_ids=GENES))
     assert SubscriberModel.from_bytes(model.to_bytes()).interests == model.interests
+
+
+def test_it_fits_a_finite_model_when_every_catalogue_paper_is_liked() -> None:
+    # A new site's first subscriber can like the whole (tiny) catalogue: no background papers.
+    encoder, catalogue, past = light_world()
+    everything = tuple(p.id for p in past)
+    model = ProfileFitter(catalogue, encoder, encoder.words).fit(
+        Profile(id="all", liked_ids=everything)
+    )
+    assert all(np.isfinite(i.mu) and np.isfinite(i.sigma) for i in model.interests)
