@@ -107,6 +107,12 @@ def synth_models(pool: list[SubscriberModel], n: int, cands: list[Paper], seed: 
 _SHARED: dict[str, object] = {}
 
 
+def _one_blas_thread() -> None:
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1)
+
+
 def _worker(bounds: tuple[int, int]) -> int:
     s = _SHARED
     return _rank_range(s["stored"][bounds[0] : bounds[1]], s["tonight"], s["catalogue"], s["chunk"])
@@ -123,7 +129,8 @@ def nightly(stored: list[bytes], tonight, catalogue, chunk: int, workers: int) -
         _SHARED.update(stored=stored, tonight=tonight, catalogue=catalogue, chunk=chunk)
         step = -(-len(stored) // workers)
         parts = [(k, min(k + step, len(stored))) for k in range(0, len(stored), step)]
-        with mp.get_context("fork").Pool(workers) as pool:
+        # One BLAS thread per process, as config/celery_app.py sets for each Celery worker.
+        with mp.get_context("fork").Pool(workers, initializer=_one_blas_thread) as pool:
             rows = sum(pool.map(_worker, parts))
     return time.perf_counter() - t0, rows
 
