@@ -13,13 +13,14 @@ from datetime import UTC, date, datetime, time, timedelta
 import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Model
 from django.utils import timezone
 
 from emails.models import Digest
 from ranking import core
 from ranking.models import Paper, Recommendation, SubscriberModel
 from ranking.services.encoding import Workspace, encode, workspace
-from subscriptions.models import Feedback, Subscriber
+from subscriptions.models import Feedback, Subscriber, Topic
 
 logger = logging.getLogger(__name__)
 
@@ -41,29 +42,67 @@ class RankCounts:
 
 def build_profile(subscriber: Subscriber) -> core.Profile:
     """Everything the subscriber told us and taught us, as the core's plain Profile."""
-    feedback = Feedback.objects.filter(subscriber=subscriber).values_list("paper_id", "kind")
-    liked = tuple(str(pid) for pid, kind in feedback if kind == Feedback.Kind.LIKED)
-    disliked = tuple(str(pid) for pid, kind in feedback if kind == Feedback.Kind.DISLIKED)
-    topics = tuple(
-        core.Topic(
-            name=topic.name,
-            keywords=tuple(topic.keywords),
-            categories=tuple(topic.categories),
-            seed_ids=tuple(str(pk) for pk in topic.seed_papers.values_list("pk", flat=True)),
+    return build_profiles([subscriber])[subscriber.pk]
+
+
+def build_profiles(subscribers: Sequence[Subscriber]) -> dict[int, core.Profile]:
+    """build_profile for a whole chunk in five queries, not four per subscriber (~100,000 a
+    night). Every list keeps a fixed order (feedback as given, topics as listed, seed papers
+    newest first), because the stored model's profile hash depends on it."""
+    ids = [s.pk for s in subscribers]
+    liked: dict[int, list[str]] = {pk: [] for pk in ids}
+    disliked: dict[int, list[str]] = {pk: [] for pk in ids}
+    feedback = Feedback.objects.filter(subscriber_id__in=ids).order_by("subscriber_id", "pk")
+    for sid, pid, kind in feedback.values_list("subscriber_id", "paper_id", "kind"):
+        (liked if kind == Feedback.Kind.LIKED else disliked)[sid].append(str(pid))
+    chosen = (
+        Subscriber.topics.through.objects.filter(subscriber_id__in=ids, topic__active=True)
+        .order_by("subscriber_id", "topic__position", "topic__name")  # Topic's own order
+        .values_list("subscriber_id", "topic_id")
+    )
+    pairs = list(chosen)
+    topic_ids = sorted({tid for _, tid in pairs})
+    seeds = _seed_ids(Topic.seed_papers.through, "topic_id", topic_ids)
+    topics = {
+        t.pk: core.Topic(
+            name=t.name,
+            keywords=tuple(t.keywords),
+            categories=tuple(t.categories),
+            seed_ids=tuple(seeds.get(t.pk, ())),
         )
-        for topic in subscriber.topics.filter(active=True).prefetch_related("seed_papers")
+        for t in Topic.objects.filter(pk__in=topic_ids)
+    }
+    own_seeds = _seed_ids(Subscriber.seed_papers.through, "subscriber_id", ids)
+    by_subscriber: dict[int, list[core.Topic]] = {pk: [] for pk in ids}
+    for sid, tid in pairs:
+        by_subscriber[sid].append(topics[tid])
+    return {
+        s.pk: core.Profile(
+            id=str(s.pk),
+            keywords=tuple(s.keywords),
+            negative_keywords=tuple(s.negative_keywords),
+            categories=tuple(s.categories),
+            authors=tuple(s.authors),
+            topics=tuple(by_subscriber[s.pk]),
+            liked_ids=tuple(liked[s.pk]),
+            disliked_ids=tuple(disliked[s.pk]),
+            seed_ids=tuple(own_seeds.get(s.pk, ())),
+        )
+        for s in subscribers
+    }
+
+
+def _seed_ids(through: type[Model], owner: str, owners: Sequence[int]) -> dict[int, list[str]]:
+    """Seed paper ids per owner, newest paper first (Paper's ordering)."""
+    found: dict[int, list[str]] = {}
+    rows = (
+        through.objects.filter(**{f"{owner}__in": owners})  # type: ignore[attr-defined]
+        .order_by(owner, "-paper__first_seen", "-paper_id")
+        .values_list(owner, "paper_id")
     )
-    return core.Profile(
-        id=str(subscriber.pk),
-        keywords=tuple(subscriber.keywords),
-        negative_keywords=tuple(subscriber.negative_keywords),
-        categories=tuple(subscriber.categories),
-        authors=tuple(subscriber.authors),
-        topics=topics,
-        liked_ids=liked,
-        disliked_ids=disliked,
-        seed_ids=tuple(str(pk) for pk in subscriber.seed_papers.values_list("pk", flat=True)),
-    )
+    for key, paper_id in rows:
+        found.setdefault(key, []).append(str(paper_id))
+    return found
 
 
 def profile_hash(profile: core.Profile) -> str:
@@ -83,17 +122,36 @@ def refresh_subscriber_model(subscriber: Subscriber, ws: Workspace | None = None
 
 def _current_model(subscriber: Subscriber, ws: Workspace) -> tuple[core.SubscriberModel, bool]:
     """The subscriber's up-to-date model, refit and stored only when stale; (model, refit)."""
-    profile = build_profile(subscriber)
-    digest = profile_hash(profile)
-    stored = SubscriberModel.objects.filter(subscriber=subscriber).first()
-    if stored and stored.profile_hash == digest and stored.encoder == ws.fingerprint:
-        return core.SubscriberModel.from_bytes(bytes(stored.data)), False
-    model = core.ProfileFitter(ws.catalogue, ws.encoder, ws.lsa.words).fit(profile)
-    SubscriberModel.objects.update_or_create(
-        subscriber=subscriber,
-        defaults={"encoder": ws.fingerprint, "profile_hash": digest, "data": model.to_bytes()},
-    )
-    return model, True
+    return _current_models([subscriber], ws)[0]
+
+
+def _current_models(
+    subscribers: Sequence[Subscriber], ws: Workspace
+) -> list[tuple[core.SubscriberModel, bool]]:
+    """Each subscriber's up-to-date model: the stored ones read in one query, only stale ones
+    refit (and stored); in the subscribers' order, with whether each was refit."""
+    profiles = build_profiles(subscribers)
+    stored = {
+        sid: (digest, encoder, data)
+        for sid, digest, encoder, data in SubscriberModel.objects.filter(
+            subscriber_id__in=list(profiles)
+        ).values_list("subscriber_id", "profile_hash", "encoder", "data")
+    }
+    out = []
+    for subscriber in subscribers:
+        profile = profiles[subscriber.pk]
+        digest = profile_hash(profile)
+        found = stored.get(subscriber.pk)
+        if found and found[0] == digest and found[1] == ws.fingerprint:
+            out.append((core.SubscriberModel.from_bytes(bytes(found[2])), False))
+            continue
+        model = core.ProfileFitter(ws.catalogue, ws.encoder, ws.lsa.words).fit(profile)
+        SubscriberModel.objects.update_or_create(
+            subscriber=subscriber,
+            defaults={"encoder": ws.fingerprint, "profile_hash": digest, "data": model.to_bytes()},
+        )
+        out.append((model, True))
+    return out
 
 
 def candidate_papers(run_date: date, days: int) -> list[Paper]:
@@ -146,8 +204,7 @@ def _rank_chunks(
 ) -> Iterator[core.RankedChunk]:  # fmt: skip
     candidates = encode(papers, ws)
     models = []
-    for subscriber in group:
-        model, refit = _current_model(subscriber, ws)
+    for model, refit in _current_models(group, ws):
         counts.refit += refit
         models.append(model)
     exclude = _already_sent(group, run_date)

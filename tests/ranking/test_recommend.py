@@ -6,14 +6,21 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from emails.models import Digest
 from ranking.models import Paper, Recommendation, SubscriberModel
 from ranking.services import encoding
-from ranking.services.recommend import rank_subscribers, refresh_subscriber_model
+from ranking.services.recommend import (
+    build_profile,
+    build_profiles,
+    rank_subscribers,
+    refresh_subscriber_model,
+)
 from subscriptions.models import Feedback
-from tests.factories import PaperFactory, SubscriberFactory
+from tests.factories import PaperFactory, SubscriberFactory, TopicFactory
 
 pytestmark = pytest.mark.django_db
 TODAY = timezone.now().date()
@@ -125,3 +132,45 @@ def test_a_chunk_writes_each_subscribers_own_number_of_rows_and_replaces_them() 
     assert all(r.created_at and r.run_date == TODAY for r in rows(many))
     rank_subscribers([many.pk, few.pk], TODAY)
     assert [(r.paper_id, r.rank, r.explanation) for r in rows(many)] == first
+
+
+def _rich_reader(topics: list, papers: list[Paper], liked: int) -> object:
+    reader = SubscriberFactory(keywords=["retrieval"], authors=["A. Author"])
+    reader.topics.set(topics)
+    reader.seed_papers.set(papers[:2])
+    for paper in papers[2 : 2 + liked]:
+        Feedback.objects.create(subscriber=reader, paper=paper, kind=Feedback.Kind.LIKED)
+    Feedback.objects.create(subscriber=reader, paper=papers[-1], kind=Feedback.Kind.DISLIKED)
+    return reader
+
+
+def test_profiles_read_for_a_chunk_equal_those_read_one_by_one() -> None:
+    papers = list(Paper.objects.order_by("pk")[:12])
+    later, first = TopicFactory(position=2), TopicFactory(position=1, name="A first topic")
+    later.seed_papers.set(papers[5:7])
+    TopicFactory(active=False)
+    readers = [_rich_reader([later, first], papers, liked) for liked in (0, 3, 6)]
+    together = build_profiles(readers)
+    assert together == {r.pk: build_profile(r) for r in readers}
+    profile = together[readers[2].pk]
+    assert [t.name for t in profile.topics] == ["A first topic", later.name]
+    assert len(profile.liked_ids) == 6
+    assert len(profile.disliked_ids) == 1
+    assert profile.topics[1].seed_ids
+    assert profile.seed_ids
+
+
+def test_ranking_a_chunk_reads_profiles_in_a_fixed_number_of_queries() -> None:
+    papers = list(Paper.objects.order_by("pk")[:12])
+    topic = TopicFactory()
+
+    def queries_for(n: int) -> int:
+        readers = [_rich_reader([topic], papers, 3) for _ in range(n)]
+        ids = [r.pk for r in readers]
+        rank_subscribers(ids, TODAY)  # fits and stores the models
+        with CaptureQueriesContext(connection) as captured:
+            counts = rank_subscribers(ids, TODAY)
+        assert counts.refit == 0
+        return len(captured.captured_queries)
+
+    assert queries_for(2) == queries_for(8)
