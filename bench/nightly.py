@@ -12,7 +12,9 @@ bench/smtpsink.py in its own process; --sink aiosmtpd: aiosmtpd in this process,
 enqueues the slot's `emails.tasks.run_nightly`, and waits until every digest row is settled.
 With --rank precomputed (default) recommendations (20 per subscriber) are written in the
 setup, so the rank stage finds them and skips (rank_s ~ 0); --rank real leaves them to
-ranking.services.recommend. --rate is EMAIL_RATE_PER_SECOND for the run (default 100000:
+ranking.services.recommend, with every subscriber's model fitted and stored in the setup (as
+the sign-up task does), so the stage ranks as on an ordinary night. --rate is
+EMAIL_RATE_PER_SECOND for the run (default 100000:
 measure capacity, not the provider's limit; at the production default of
 100/s, 100,000 digests take 1,000 s by design).
 
@@ -105,16 +107,21 @@ def setup(subscribers: int, papers: int, hour: int, precomputed: bool, flush: bo
         )
         for n in range(papers)
     )
+    # A few hundred distinct keyword profiles, so --rank real can store every subscriber's
+    # model from a few hundred fits (a steady-state night: models fitted at sign-up).
+    profiles = [rng.sample(WORDS, 3) for _ in range(min(subscribers, 300))]
     readers = Subscriber.objects.bulk_create(
         Subscriber(
             email=f"bench{n}@example.org",
             status=Subscriber.Status.ACTIVE,
             confirmed_at=now,
             delivery_hour=hour,
-            keywords=rng.sample(WORDS, 3),
+            keywords=rng.choice(profiles),
         )
         for n in range(subscribers)
     )
+    if not precomputed:
+        store_models(readers)
     if precomputed:
         batch: list[Recommendation] = []
         for reader in readers:
@@ -139,6 +146,38 @@ def setup(subscribers: int, papers: int, hour: int, precomputed: bool, flush: bo
         # on a live server (it is off on some, e.g. this machine's).
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
+
+
+def store_models(readers: list[Any]) -> None:
+    """Every subscriber's fitted model, stored as the sign-up task would have: one fit per
+    distinct profile, copied under each subscriber's id (the profile hash ignores the id)."""
+    from dataclasses import replace
+
+    from ranking import core
+    from ranking.models import SubscriberModel
+    from ranking.services.encoding import workspace
+    from ranking.services.recommend import build_profile, profile_hash
+
+    ws = workspace()
+    fitter = core.ProfileFitter(ws.catalogue, ws.encoder, ws.lsa.words)
+    fitted: dict[str, core.SubscriberModel] = {}
+    batch = []
+    for reader in readers:
+        profile = build_profile(reader)
+        digest = profile_hash(profile)
+        if digest not in fitted:
+            fitted[digest] = fitter.fit(profile)
+        model = replace(fitted[digest], profile_id=str(reader.pk))
+        batch.append(
+            SubscriberModel(
+                subscriber=reader, encoder=ws.fingerprint, profile_hash=digest,
+                data=model.to_bytes(),
+            )
+        )  # fmt: skip
+        if len(batch) >= 5_000:
+            SubscriberModel.objects.bulk_create(batch)
+            batch = []
+    SubscriberModel.objects.bulk_create(batch)
 
 
 class Sampler(threading.Thread):
@@ -223,6 +262,7 @@ def main() -> None:
         port = free_port()
         controller = Controller(smtp, hostname="127.0.0.1", port=port)
         controller.start()
+    os.environ.setdefault("RANKING_MODEL_DIR", tempfile.mkdtemp(prefix="paperboy-bench-models-"))
     os.environ.update(
         EMAIL_HOST="127.0.0.1",
         EMAIL_PORT=str(port),
