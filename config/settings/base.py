@@ -207,6 +207,10 @@ SEND_MAX_RETRIES = env.get_int("SEND_MAX_RETRIES", 6)
 SEND_RETRY_BACKOFF = env.get_float("SEND_RETRY_BACKOFF", 30.0)
 SEND_RETRY_MAX_WAIT = env.get_float("SEND_RETRY_MAX_WAIT", 1800.0)
 SEND_CLAIM_TIMEOUT = env.get_int("SEND_CLAIM_TIMEOUT", 600)
+# Digests claimed, throttled and suppression-checked together (capped at a second's worth of
+# the rate); SMTP PIPELINING when the server offers it (off for a server that mishandles it).
+SEND_CLAIM_BATCH = env.get_int("SEND_CLAIM_BATCH", 50)
+EMAIL_SMTP_PIPELINING = env.get_bool("EMAIL_SMTP_PIPELINING", True)
 SOFT_BOUNCE_THRESHOLD = env.get_int("SOFT_BOUNCE_THRESHOLD", 3)
 SOFT_BOUNCE_WINDOW_DAYS = env.get_int("SOFT_BOUNCE_WINDOW_DAYS", 30)
 # Bounce webhooks: django-anymail's ESP tracking webhooks (HTTP basic auth with this
