@@ -156,14 +156,17 @@ def store_models(readers: list[Any]) -> None:
     from ranking import core
     from ranking.models import SubscriberModel
     from ranking.services.encoding import workspace
-    from ranking.services.recommend import build_profile, profile_hash
+    from ranking.services.recommend import build_profiles, profile_hash
 
     ws = workspace()
     fitter = core.ProfileFitter(ws.catalogue, ws.encoder, ws.lsa.words)
     fitted: dict[str, core.SubscriberModel] = {}
     batch = []
-    for reader in readers:
-        profile = build_profile(reader)
+    profiles: dict[int, core.Profile] = {}
+    for n, reader in enumerate(readers):
+        if n % 5_000 == 0:  # a chunk's profiles in a few queries, as the nightly job reads them
+            profiles = build_profiles(readers[n : n + 5_000])
+        profile = profiles[reader.pk]
         digest = profile_hash(profile)
         if digest not in fitted:
             fitted[digest] = fitter.fit(profile)
