@@ -3,6 +3,8 @@
     .venv/bin/python bench/quality.py --seeds 13 7 --configs light semantic \\
         [--work /tmp/paperboy-quality] [--semantic-python /path/to/venv-with-semantic/bin/python]
 
+`--configs light-text semantic-text` run the same with `--text-only` (paper categories ignored).
+
 Builds each task from ../shared/data with rankeval.py into a temporary directory (the data never
 enters the repository), runs the offline CLI per configuration (the exact production code path),
 scores with rankeval.py and prints one line per (task, seed, config) plus a Markdown table.
@@ -28,6 +30,11 @@ REFERENCE = {
     "arxiv-ml liked": (0.396, 0.484, 0.503),
     "arxiv-ml keywords": (0.236, 0.395, 0.395),
 }
+
+
+# A config name ending in this runs it with --text-only (the papers' categories ignored): on
+# arxiv-ml the category is the relevance label, so this shows what the text alone achieves.
+TEXT_ONLY = "-text"
 
 
 def build(task: str, seed: int, work: Path) -> Path:
@@ -59,7 +66,8 @@ def run(task_dir: Path, config: str, python: str, work: Path, floor: float) -> d
             "--out",
             str(out),
             "--config",
-            config,
+            config.removesuffix(TEXT_ONLY),
+            *(["--text-only"] if config.endswith(TEXT_ONLY) else []),
             "--floor",
             str(floor),
             "--cache",
@@ -106,7 +114,8 @@ def main() -> None:
         for task in a.tasks:
             d = build(task, seed, work)
             for config in a.configs:
-                python = a.semantic_python if config == "semantic" else sys.executable
+                semantic = config.startswith("semantic")
+                python = a.semantic_python if semantic else sys.executable
                 s = run(d, config, python, work, a.floor)
                 print(json.dumps({"task": task, "seed": seed, "config": config, **s}), flush=True)
                 for row, v in rows_of(task, s).items():

@@ -10,6 +10,7 @@ the encoder and every subscriber model are fitted on it, then tonight's candidat
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -27,6 +28,7 @@ from ranking.core import (
     encode_papers,
     rank_many,
 )
+from ranking.core.model import default_fit_settings
 
 
 def read_papers(path: Path) -> list[Paper]:
@@ -84,7 +86,10 @@ def run(args: argparse.Namespace) -> dict[str, float]:
     catalogue = encode_papers(past, encoder, lsa.words)
     tonight = encode_papers(candidates, encoder, lsa.words)
     t_enc = time.perf_counter()
-    fitter = ProfileFitter(catalogue, encoder, lsa.words)
+    fit = default_fit_settings(encoder)
+    if args.text_only:
+        fit = dataclasses.replace(fit, category_scale=0.0)
+    fitter = ProfileFitter(catalogue, encoder, lsa.words, fit)
     profiles = list(read_profiles(args.profiles))
     models = [fitter.fit(p) for p in profiles]
     t_fit = time.perf_counter()
@@ -131,6 +136,11 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--floor", type=float, default=RankSettings.score_floor)
     p.add_argument("--trending-weight", type=float, default=RankSettings.trending_weight)
     p.add_argument("--cache", type=Path, help="directory for cached semantic encodings")
+    p.add_argument(
+        "--text-only",
+        action="store_true",
+        help="ignore the papers' categories (models learn from their text alone)",
+    )
     return p.parse_args(argv)
 
 

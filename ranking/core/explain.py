@@ -64,7 +64,8 @@ class Explainer:
         _append(out, self._authors_part(models, sub, js))
         out += words
         _append(out, like)
-        _append(out, self._categories_part(models, sub, js, has_words | has_like))
+        said = has_words | has_like
+        _append(out, self._categories_part(models, interests, sub, interest, js, said))
         _append(out, self.trending[js])
         return out.tolist()
 
@@ -242,13 +243,23 @@ class Explainer:
         return part
 
     def _categories_part(
-        self, models: Sequence[SubscriberModel], sub: np.ndarray, js: np.ndarray, said: np.ndarray
+        self,
+        models: Sequence[SubscriberModel],
+        interests: Sequence[InterestModel],
+        sub: np.ndarray,
+        interest: np.ndarray,
+        js: np.ndarray,
+        said: np.ndarray,
     ) -> np.ndarray:
-        """Categories only when nothing more specific (words, a liked paper) was said."""
+        """Categories only when nothing more specific (words, a liked paper) was said: the
+        subscriber's own, else those the interest learnt to like."""
         part = np.full(len(js), "", dtype=object)
-        wants = np.array([bool(m.categories) for m in models], bool)
-        for r in np.flatnonzero(wants[sub] & ~said).tolist():
-            cats = sorted(models[int(sub[r])].categories & self.c.categories[int(js[r])])
+        for r in np.flatnonzero(~said).tolist():
+            have = self.c.categories[int(js[r])]
+            cats = sorted(models[int(sub[r])].categories & have)
+            if not cats:
+                learnt = interests[int(interest[r])].category_weights
+                cats = sorted(c for c in have if learnt.get(c, 0.0) > 0)
             if cats:
                 part[r] = "; in " + ", ".join(cats[:2])
         return part

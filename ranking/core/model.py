@@ -3,10 +3,12 @@
 Each interest of a subscriber (its liked and seed papers, each topic, its own keywords, its
 categories) becomes one linear scorer over tonight's papers:
 
-    score(x) = w . vector(x) + t . terms(x),   calibrated as (score - mu) / sigma
+    score(x) = w . vector(x) + t . terms(x) + sum of c[k] over x's categories k,
+    calibrated as (score - mu) / sigma
 
 `w` blends a class-weighted logistic regression (positives vs. a background sample of the
-catalogue, disliked papers as extra negatives) with the positives' centroid; `t` is a short list
+catalogue, disliked papers as extra negatives; `c` are its weights for the papers' subject
+categories, learnt in the same regression) with the positives' centroid; `t` is a short list
 of weighted words (the interest's keywords and the terms its papers share) that explanations
 quote; in the light configuration, for liked papers, `t` is a second logistic regression on word
 tf-idf (its largest positive weights), which gives exact-term matching. Keyword-only interests
@@ -49,6 +51,10 @@ class FitSettings:
     sparse_C: float = 1.0  # its inverse regularisation
     sparse_terms: int = 200  # its largest positive word weights kept (the rest are dropped)
     sparse_full_at: int = 20  # liked papers at which it gets its full weight (less: in proportion)
+    # A paper's subject categories (arXiv's cs.CV, hep-th...) as features of the interest's
+    # logistic regression, beside its text, at this value (0: text only).
+    category_scale: float = 0.3
+    max_categories: int = 32  # largest category weights kept per interest
 
 
 LIGHT_SPARSE_WEIGHT = 1.0
@@ -165,10 +171,13 @@ class ProfileFitter:
         cat, s = self.catalogue, self.settings
         V = cat.vectors
         bg = np.setdiff1d(self.background, positives + disliked)
-        w_lr = self._logreg(positives, bg, disliked)
+        w_lr, cats = self._logreg(positives, bg, disliked)
         centroid = V[positives].mean(axis=0)
         Vb = V[bg]
-        w = w_lr / _spread(Vb @ w_lr) + s.centroid_weight * centroid / _spread(Vb @ centroid)
+        # One scale for the whole logit (text and categories), so "one spread" means the same.
+        lr_scale = 1.0 / _spread(Vb @ w_lr + self._category_scores(cats, bg))
+        cats = {c: v * lr_scale for c, v in cats.items()}
+        w = w_lr * lr_scale + s.centroid_weight * centroid / _spread(Vb @ centroid)
         if qv is not None:
             w += s.query_weight * qv / _spread(Vb @ qv)
         # The exact-word model learns from real liked papers only: pseudo-relevant papers of a
@@ -182,7 +191,7 @@ class ProfileFitter:
             terms, weight = self._terms(positives, qt), s.term_weight
         t_scores = _dense(cat.terms[bg] @ _term_vector(terms, cat.terms.shape[1]).T)
         scale = weight / _spread(t_scores)
-        total = Vb @ w + t_scores * scale
+        total = Vb @ w + t_scores * scale + self._category_scores(cats, bg)
         ids = [cat.ids[i] for i in positives[-EXEMPLARS:]]
         return InterestModel(
             name=name,
@@ -195,23 +204,51 @@ class ProfileFitter:
             mu=float(total.mean()) if len(total) else 0.0,
             sigma=_spread(total),
             exemplar_ids=ids,
+            category_weights=cats,
         )
 
-    def _logreg(self, positives: list[int], bg: np.ndarray, disliked: list[int]) -> np.ndarray:
-        V = self.catalogue.vectors
-        X = np.vstack([V[positives], V[bg], V[disliked]])
+    def _logreg(
+        self, positives: list[int], bg: np.ndarray, disliked: list[int]
+    ) -> tuple[np.ndarray, dict[str, float]]:
+        """Weights over the text vector, and over the categories the training papers carry."""
+        cat, s = self.catalogue, self.settings
+        V = cat.vectors
+        rows = np.r_[positives, bg, disliked].astype(np.int64)
         y = np.r_[np.ones(len(positives)), np.zeros(len(bg) + len(disliked))]
         if len(bg) + len(disliked) == 0:
-            return V[positives].mean(axis=0)
+            return V[positives].mean(axis=0), {}
+        names = sorted(set().union(*(cat.categories[i] for i in rows))) if s.category_scale else []
+        X = V[rows]
+        if names:
+            col = {c: k for k, c in enumerate(names)}
+            C = np.zeros((len(rows), len(names)), np.float32)
+            for r, i in enumerate(rows.tolist()):
+                C[r, [col[c] for c in cat.categories[i]]] = s.category_scale
+            X = np.hstack([X, C])
         # Balanced classes, and a disliked paper counts as much as five background ones.
         wp = len(y) / (2 * len(positives))
         wn = len(y) / (2 * (len(bg) + 5 * len(disliked)))
         sw = np.r_[
             np.full(len(positives), wp), np.full(len(bg), wn), np.full(len(disliked), 5 * wn)
         ]
-        clf = LogisticRegression(C=self.settings.C, max_iter=300)
+        clf = LogisticRegression(C=s.C, max_iter=300)
         clf.fit(X, y, sample_weight=sw)
-        return clf.coef_.ravel().astype(np.float32)
+        coef = clf.coef_.ravel()
+        dim = V.shape[1]
+        cw = coef[dim:] * s.category_scale
+        keep = np.argsort(-np.abs(cw), kind="stable")[: s.max_categories]
+        cats = {names[k]: float(cw[k]) for k in keep.tolist() if abs(cw[k]) > 1e-6}
+        return coef[:dim].astype(np.float32), cats
+
+    def _category_scores(self, weights: dict[str, float], rows: np.ndarray) -> np.ndarray:
+        """The category part of the logit for catalogue rows: the sum of their categories'
+        weights."""
+        out = np.zeros(len(rows), np.float32)
+        if weights:
+            cats = self.catalogue.categories
+            for r, i in enumerate(rows.tolist()):
+                out[r] = sum(weights.get(c, 0.0) for c in cats[i])
+        return out
 
     def _sparse_terms(
         self, positives: list[int], bg: np.ndarray, disliked: list[int], qt: sp.csr_matrix | None

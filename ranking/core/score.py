@@ -37,6 +37,16 @@ class Tonight:
             else np.zeros(len(candidates), np.float32)
         ).astype(np.float32)
         self.twins = near_duplicates(candidates.vectors, settings.duplicate_similarity)
+        self.category_index: dict[str, int] = {}
+        rows, cols = [], []
+        for j, cats in enumerate(candidates.categories):
+            for c in cats:
+                rows.append(self.category_index.setdefault(c, len(self.category_index)))
+                cols.append(j)
+        self.categories_t = sp.csr_matrix(
+            (np.ones(len(rows), np.float32), (rows, cols)),
+            shape=(len(self.category_index), len(candidates)),
+        )
 
 
 def near_duplicates(vectors: np.ndarray, limit: float, block: int = 2048) -> dict[int, list[int]]:
@@ -63,6 +73,9 @@ def interest_scores(
     T = term_matrix(interests, t.c.terms.shape[1], scaled=True)
     if T.nnz:
         S += (T @ t.terms_t).toarray()
+    C = category_matrix(interests, t.category_index)
+    if C.nnz:
+        S += (C @ t.categories_t).toarray()
     mu = np.array([i.mu for i in interests], np.float32)
     sigma = np.array([i.sigma for i in interests], np.float32)
     S -= mu[:, None]
@@ -113,6 +126,21 @@ def _feedback(S: np.ndarray, rows: np.ndarray, t: Tonight) -> np.ndarray:
     F += sub
     S[rows] = F
     return S
+
+
+def category_matrix(interests: Sequence[InterestModel], index: Mapping[str, int]) -> sp.csr_matrix:
+    """The interests' category weights as rows over tonight's categories (others dropped)."""
+    rows, cols, vals = [], [], []
+    for r, i in enumerate(interests):
+        for c, v in i.category_weights.items():
+            k = index.get(c)
+            if k is not None:
+                rows.append(r)
+                cols.append(k)
+                vals.append(v)
+    return sp.csr_matrix(
+        (np.array(vals, np.float32), (rows, cols)), shape=(len(interests), len(index))
+    )
 
 
 def term_matrix(interests: Sequence[InterestModel], size: int, scaled: bool) -> sp.csr_matrix:

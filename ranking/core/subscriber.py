@@ -31,6 +31,9 @@ class InterestModel:
     sigma: float = 1.0
     exemplar_ids: list[str] = field(default_factory=list)  # the subscriber's papers, to cite
     categories: frozenset[str] = frozenset()
+    # Logit added for each subject category a paper carries (learnt beside the text, already
+    # in the same units as `weights`).
+    category_weights: dict[str, float] = field(default_factory=dict)
 
     def term_dict(self) -> dict[int, float]:
         cached: dict[int, float] | None = self.__dict__.get("_terms")
@@ -117,6 +120,7 @@ class SubscriberModel:
                     sigma=h["sigma"],
                     exemplar_ids=h["exemplar_ids"],
                     categories=frozenset(h["categories"]),
+                    category_weights=dict(h.get("category_weights", ())),
                 )
             )
             at += 2 * k
@@ -157,4 +161,5 @@ def _header(m: InterestModel) -> dict[str, object]:
         "sigma": m.sigma,
         "exemplar_ids": m.exemplar_ids,
         "categories": sorted(m.categories),
+        "category_weights": sorted(m.category_weights.items()),
     }

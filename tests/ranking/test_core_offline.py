@@ -83,3 +83,26 @@ def test_the_semantic_config_without_its_extra_fails_clearly(tmp_path: Path, cap
     assert main(args(paths, "--config", "semantic")) == 3
     assert "pip install 'paperboy[semantic]'" in capsys.readouterr().err
     assert not paths["out"].exists()
+
+
+def test_text_only_ignores_the_papers_categories(tmp_path: Path) -> None:
+    paths = write_task(tmp_path)
+    # Gene papers: odd ones in q-bio.GN, even ones in q-bio.BM; "genes" likes GN ones only.
+    lines = []
+    for line in paths["papers"].read_text().splitlines():
+        p = json.loads(line)
+        if subject_of(p["id"]) == "genes":
+            p["categories"] = ["q-bio.GN" if int(p["id"].rsplit("-", 1)[1]) % 2 else "q-bio.BM"]
+        lines.append(json.dumps(p) + "\n")
+    paths["papers"].write_text("".join(lines))
+    liked = [f"old-genes-{i}" for i in range(1, 30, 2)]
+    paths["profiles"].write_text(json.dumps({"id": "genes", "liked": liked}) + "\n")
+
+    def genomics_in_top(*extra: str) -> int:
+        assert main(args(paths, "--floor", "-99", *extra)) == 0
+        ranked = json.loads(paths["out"].read_text())["ranked"][:4]
+        assert [subject_of(p) for p in ranked] == ["genes"] * 4
+        return sum(int(p.rsplit("-", 1)[1]) % 2 for p in ranked)
+
+    # Seeded data: 3 of the top 4 with categories, 1 on text alone.
+    assert genomics_in_top() > genomics_in_top("--text-only")
