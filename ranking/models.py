@@ -126,6 +126,11 @@ class SubscriberModel(models.Model):
     profile_hash = models.CharField(max_length=64)
     data = models.BinaryField()
     fitted_at = models.DateTimeField(auto_now=True)
+    # The same model fitted against the next encoder while it is being prepared
+    # (ranking/services/encoder_switch.py); empty otherwise.
+    next_encoder = models.CharField(max_length=64, blank=True, default="")
+    next_profile_hash = models.CharField(max_length=64, blank=True, default="")
+    next_data = models.BinaryField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"model of {self.subscriber_id} ({self.encoder})"

@@ -7,11 +7,13 @@ second time; a per-source Redis lock stops two runs of one source overlapping.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from datetime import UTC, date, datetime, timedelta
 
 from celery import shared_task
 from celery.contrib.django.task import DjangoTask
+from redis.exceptions import LockError
 
 from ranking.services.ingestion import ingest_papers
 from ranking.services.sources import build_source
@@ -90,3 +92,30 @@ def refresh_subscriber_model(subscriber_id: int) -> bool:
     except EncoderUnavailable as exc:
         logger.warning("model of subscriber %s not refit: %s", subscriber_id, exc)
         return False
+
+
+@shared_task(base=DjangoTask)
+def refresh_encoder() -> str:
+    """Switch to a refit encoder once the catalogue has outgrown the current one, preparing
+    RANKING_SWITCH_BATCH subscriber models per run and queueing the next run until done.
+
+    Idempotent and resumable: prepared models are skipped, and one run at a time holds a Redis
+    lock (a second one returns at once); a killed run is resumed by the next beat tick.
+    """
+    from django.conf import settings
+
+    from ranking.services.encoder_switch import refresh_encoder as refresh
+    from ranking.services.ratelimit import get_redis, redis_key
+
+    lock = get_redis(settings.REDIS_URL).lock(redis_key("encoder", "switch"), timeout=3600)
+    if not lock.acquire(blocking=False):
+        return "busy: another run is preparing the encoder"
+    try:
+        report = refresh(limit=settings.RANKING_SWITCH_BATCH)
+    finally:
+        with contextlib.suppress(LockError):  # expired during a long run: nothing to release
+            lock.release()
+    if report.state == "preparing":
+        refresh_encoder.delay()
+    logger.info("%s", report)
+    return str(report)

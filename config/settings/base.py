@@ -161,6 +161,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "emails.tasks.run_nightly",
         "schedule": crontab(minute="0"),
     },
+    # A cheap check (a count and a file): when the catalogue has doubled, fits the next encoder
+    # and prepares every subscriber model for it beside the current one, then switches.
+    "refresh-encoder": {
+        "task": "ranking.tasks.refresh_encoder",
+        "schedule": crontab(minute="40"),
+    },
     # Resolves sends of dead workers and re-enqueues work a lost queue (Redis restart) dropped.
     "recover-deliveries": {
         "task": "emails.tasks.recover_deliveries",
@@ -192,6 +198,9 @@ RANKING_CONFIG = env.get_str("RANKING_CONFIG", "light")
 RANKING_MODEL_DIR = Path(env.get_str("RANKING_MODEL_DIR", str(VAR_DIR / "models")))
 RANKING_SCORE_FLOOR = env.get_float("RANKING_SCORE_FLOOR", 1.0)
 RANKING_TRENDING_WEIGHT = env.get_float("RANKING_TRENDING_WEIGHT", 0.3)
+# Models prepared per run of ranking.tasks.refresh_encoder before it queues the next run (~0.2 s
+# each in the light configuration, so a run stays a few minutes long).
+RANKING_SWITCH_BATCH = env.get_int("RANKING_SWITCH_BATCH", 1000)
 
 # Digests (read through emails/conf.py). An empty day sends nothing unless the quiet-day note is
 # on; digest links stop recording feedback after the max age; the add-interests nudge is sent

@@ -1,8 +1,9 @@
 """The fitted text encoder and the encoded catalogue that every subscriber model is fit against.
 
-The encoder is fit on the catalogue by `manage.py fit_encoder` (and on first use), saved under
-RANKING_MODEL_DIR, and kept until refit: subscriber models record its fingerprint, so a refit
-makes them stale and they are refit lazily, one at a time, by the nightly run.
+The encoder is fit on the catalogue on first use, saved under RANKING_MODEL_DIR, and kept until
+the catalogue outgrows it. Subscriber models record its fingerprint, so a new encoder needs every
+model refit: `encoder_switch.py` fits the next encoder and the models beside the current ones,
+then switches in one transaction, so the nightly run never refits them all at once.
 """
 
 from __future__ import annotations
@@ -43,6 +44,11 @@ def encoder_path() -> Path:
     return Path(settings.RANKING_MODEL_DIR) / "lsa-encoder.pickle"
 
 
+def next_encoder_path() -> Path:
+    """The encoder being prepared (encoder_switch.py) until it replaces the current one."""
+    return Path(settings.RANKING_MODEL_DIR) / "lsa-encoder.next.pickle"
+
+
 def core_paper(paper: Paper) -> core.Paper:
     return core.Paper(
         id=str(paper.pk),
@@ -58,25 +64,43 @@ def core_papers(papers: Iterable[Paper]) -> list[core.Paper]:
     return [core_paper(p) for p in papers]
 
 
-def fit_encoder() -> core.LsaEncoder:
-    """Fit the LSA encoder on the whole catalogue and save it (minutes at 100,000 papers)."""
+def fit_encoder(path: Path | None = None) -> core.LsaEncoder:
+    """Fit the LSA encoder on the whole catalogue and save it at `path` (the current encoder's
+    by default); minutes at 100,000 papers."""
     texts = [p.text for p in core_papers(_catalogue_queryset())]
     if not texts:
         raise core.EncoderUnavailable("the catalogue is empty: ingest or load papers first")
     lsa = core.LsaEncoder().fit(texts)
-    path = encoder_path()
+    path = path or encoder_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     lsa.save(path)
-    _fitted_on_path().write_text(str(len(texts)))
+    _fitted_on_path(path).write_text(str(len(texts)))
     _cache.clear()
     return lsa
 
 
-def _fitted_on_path() -> Path:
-    return encoder_path().with_suffix(".papers")
+def _fitted_on_path(path: Path | None = None) -> Path:
+    return (path or encoder_path()).with_suffix(".papers")
 
 
-def _outgrown() -> bool:
+def promote_next_encoder() -> None:
+    """The prepared encoder becomes the current one (a rename each: atomic on one filesystem)."""
+    nxt = next_encoder_path()
+    _fitted_on_path(nxt).replace(_fitted_on_path())
+    nxt.replace(encoder_path())
+    _cache.clear()
+
+
+def next_workspace() -> Workspace:
+    """The prepared encoder with the whole catalogue encoded by it (not cached: it is used by
+    the switch only, in one process)."""
+    lsa = core.LsaEncoder.load(next_encoder_path())
+    encoder = _encoder_for(settings.RANKING_CONFIG, lsa)
+    papers = core_papers(_catalogue_queryset().order_by("pk"))
+    return Workspace(encoder, lsa, core.encode_papers(papers, encoder, lsa.words))
+
+
+def outgrown() -> bool:
     """The catalogue has at least doubled since the encoder was fit: its vocabulary is too
     small for it (a fresh install fits on the demo papers, then ingests thousands)."""
     try:
@@ -130,7 +154,8 @@ def _concat(a: core.PaperSpace, b: core.PaperSpace) -> core.PaperSpace:
 
 def _load_or_fit() -> core.LsaEncoder:
     path = encoder_path()
-    if not path.is_file() or _outgrown():
+    # Only a missing encoder is fit here; one the catalogue outgrew is replaced by the switch.
+    if not path.is_file():
         fit_encoder()
     # Keyed by path and modification time: a `fit_encoder` in another process is picked up.
     key = (path, path.stat().st_mtime_ns)

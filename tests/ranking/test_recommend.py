@@ -109,15 +109,17 @@ def test_a_missing_encoder_file_is_refit_from_the_catalogue(settings) -> None:
     assert rows(reader)
 
 
-def test_the_encoder_is_refit_once_the_catalogue_has_doubled() -> None:
+def test_an_outgrown_encoder_is_not_refit_inside_the_nightly_ranking() -> None:
+    # Refitting it there would make every model stale at once (encoder_switch.py does it aside).
     reader = SubscriberFactory(keywords=["retrieval"])
     rank_subscribers([reader.pk], TODAY)
     fitted = encoding.encoder_path().stat().st_mtime_ns
     PaperFactory.create_batch(220)
+    assert encoding.outgrown()
     encoding._cache.pop("workspace", None)
-    rank_subscribers([reader.pk], TODAY)
-    assert encoding.encoder_path().stat().st_mtime_ns != fitted
-    assert encoding._fitted_on_path().read_text() == str(Paper.objects.count())
+    counts = rank_subscribers([reader.pk], TODAY)
+    assert (counts.refit, counts.ranked) == (0, 1)
+    assert encoding.encoder_path().stat().st_mtime_ns == fitted
 
 
 def test_a_chunk_writes_each_subscribers_own_number_of_rows_and_replaces_them() -> None:

@@ -1,4 +1,4 @@
-"""Fit the text encoder on the whole catalogue; subscriber models refit lazily afterwards."""
+"""Refit the text encoder on the whole catalogue now, and every subscriber model with it."""
 
 from __future__ import annotations
 
@@ -7,17 +7,19 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from ranking.services.encoding import encoder_path, fit_encoder
+from ranking.services.encoder_switch import refresh_encoder
+from ranking.services.encoding import encoder_path
 
 
 class Command(BaseCommand):
-    help = "Fit the ranking encoder (tf-idf + LSA) on the catalogue and save it."
+    help = (
+        "Fit the ranking encoder (tf-idf + LSA) on the catalogue, prepare every stored "
+        "subscriber model for it, then switch to it (the nightly run keeps the current one "
+        "until then)."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         started = time.perf_counter()
-        lsa = fit_encoder()
+        report = refresh_encoder(force=True)
         seconds = time.perf_counter() - started
-        self.stdout.write(
-            f"fit_encoder: {lsa.fingerprint()} ({lsa.dim} dimensions) in {seconds:.1f}s "
-            f"-> {encoder_path()}"
-        )
+        self.stdout.write(f"fit_encoder: {report} in {seconds:.1f}s -> {encoder_path()}")

@@ -1,0 +1,117 @@
+"""A refit encoder replaces the current one only once every stored model is prepared for it."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings as django_settings
+from django.core.management import call_command
+from django.utils import timezone
+
+from ranking import tasks
+from ranking.models import SubscriberModel
+from ranking.services import encoding
+from ranking.services.encoder_switch import refresh_encoder
+from ranking.services.ratelimit import get_redis, redis_key
+from ranking.services.recommend import build_profile, profile_hash, rank_subscribers
+from tests.factories import PaperFactory, SubscriberFactory
+
+pytestmark = pytest.mark.django_db
+TODAY = timezone.now().date()
+
+
+@pytest.fixture(autouse=True)
+def catalogue(settings, tmp_path):
+    settings.RANKING_MODEL_DIR = tmp_path
+    call_command("load_demo_papers", stdout=None)
+    encoding._cache.clear()
+    yield
+    encoding._cache.clear()
+
+
+@pytest.fixture
+def readers():
+    subs = [SubscriberFactory(keywords=[k]) for k in ("retrieval", "language models", "vision")]
+    rank_subscribers([s.pk for s in subs], TODAY)
+    PaperFactory.create_batch(220)  # the catalogue doubles: the encoder is outgrown
+    encoding._cache.clear()
+    return subs
+
+
+def encoders() -> set[str]:
+    return set(SubscriberModel.objects.values_list("encoder", flat=True))
+
+
+def prepared() -> int:
+    return SubscriberModel.objects.exclude(next_encoder="").count()
+
+
+def test_nothing_happens_while_the_encoder_fits_the_catalogue() -> None:
+    rank_subscribers([SubscriberFactory(keywords=["retrieval"]).pk], TODAY)
+    assert refresh_encoder().state == "current"
+    assert not encoding.next_encoder_path().exists()
+
+
+def test_an_outgrown_encoder_is_switched_with_every_model_prepared(readers) -> None:
+    before = encoders()
+    fitted = encoding.encoder_path().stat().st_mtime_ns
+    report = refresh_encoder()
+    assert (report.state, report.refit) == ("switched", 3)
+    assert encoding.encoder_path().stat().st_mtime_ns != fitted
+    assert not encoding.next_encoder_path().exists()
+    assert encoders() == {report.fingerprint} != before
+    assert prepared() == 0
+    assert encoding.workspace().fingerprint == report.fingerprint
+    # The night after: every model is current, none is refit, every reader is ranked.
+    counts = rank_subscribers([s.pk for s in readers], TODAY)
+    assert (counts.refit, counts.ranked) == (0, 3)
+
+
+def test_a_stopped_preparation_resumes_without_refitting_prepared_models(readers) -> None:
+    before = encoders()
+    assert refresh_encoder(limit=2).state == "preparing"
+    assert prepared() == 2
+    # Meanwhile the nightly run keeps the current encoder and models.
+    counts = rank_subscribers([s.pk for s in readers], TODAY)
+    assert (counts.refit, counts.ranked) == (0, 3)
+    assert encoders() == before
+    report = refresh_encoder(limit=2)
+    assert (report.state, report.refit) == ("switched", 1)
+    assert encoders() == {report.fingerprint}
+
+
+def test_a_profile_changed_during_preparation_is_prepared_again(readers) -> None:
+    assert refresh_encoder(limit=2).state == "preparing"
+    first = SubscriberModel.objects.order_by("pk").first()
+    assert first is not None
+    subscriber = first.subscriber
+    subscriber.keywords = ["graph neural networks"]
+    subscriber.save()
+    report = refresh_encoder()
+    # The changed one again, and the third, never prepared.
+    assert (report.state, report.refit) == ("switched", 2)
+    first.refresh_from_db()
+    assert first.profile_hash == profile_hash(build_profile(subscriber))
+    assert rank_subscribers([subscriber.pk], TODAY).refit == 0
+
+
+def test_the_task_prepares_in_batches_and_one_run_at_a_time(readers, settings) -> None:
+    settings.RANKING_SWITCH_BATCH = 2
+    lock = get_redis(django_settings.REDIS_URL).lock(redis_key("encoder", "switch"), timeout=60)
+    assert lock.acquire(blocking=False)
+    try:
+        assert tasks.refresh_encoder.apply().get().startswith("busy")
+        assert prepared() == 0
+    finally:
+        lock.release()
+    # Eager in tests: the batch queues the next one, which finishes the switch.
+    assert tasks.refresh_encoder.apply().get().startswith("encoder preparing")
+    assert prepared() == 0
+    assert len(encoders()) == 1
+    assert not encoding.next_encoder_path().exists()
+
+
+def test_the_fit_encoder_command_switches_now(readers, capsys) -> None:
+    before = encoders()
+    call_command("fit_encoder")
+    assert "encoder switched: 3 models prepared" in capsys.readouterr().out
+    assert encoders() != before
