@@ -38,5 +38,8 @@ CACHES["default"]["KEY_PREFIX"] = f"paperboy-test-{os.getpid()}"  # noqa: F405
 _ = env  # keep the import: settings must fail the same way in tests as elsewhere
 STATIC_ROOT = Path(tempfile.mkdtemp(prefix="paperboy-static-"))
 # Never the developer's var/: an encoder fitted on a test catalogue must not leak into `make run`.
-RANKING_MODEL_DIR = Path(tempfile.mkdtemp(prefix="paperboy-models-"))
+# A test that runs manage.py in a subprocess names the directory the two processes share.
+RANKING_MODEL_DIR = Path(
+    os.environ.get("PAPERBOY_TEST_MODEL_DIR") or tempfile.mkdtemp(prefix="paperboy-models-")
+)
 WHITENOISE_USE_FINDERS = True

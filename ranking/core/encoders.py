@@ -140,9 +140,14 @@ class LsaEncoder:
         return f"lsa:{h.hexdigest()[:16]}"
 
     def save(self, path: str | Path) -> None:
+        """Written to a temporary file, then renamed: a process killed mid-write leaves the
+        previous file (or none), never a truncated one."""
         buf = io.BytesIO()
         pickle.dump(self, buf, protocol=pickle.HIGHEST_PROTOCOL)
-        Path(path).write_bytes(buf.getvalue())
+        p = Path(path)
+        tmp = p.with_name(f".{p.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(buf.getvalue())
+        tmp.replace(p)
 
     @classmethod
     def load(cls, path: str | Path) -> LsaEncoder:
@@ -153,7 +158,10 @@ class LsaEncoder:
                 "(it is rebuilt from the papers; nothing is downloaded)"
             )
         # Only files this module wrote are loaded (the encoder directory is ours, not user input).
-        obj = pickle.loads(p.read_bytes())  # noqa: S301
+        try:
+            obj = pickle.loads(p.read_bytes())  # noqa: S301
+        except (pickle.UnpicklingError, EOFError, AttributeError, ValueError) as exc:
+            raise EncoderUnavailable(f"{p} is damaged ({exc}): fit the encoder again") from exc
         if not isinstance(obj, cls):
             raise EncoderUnavailable(f"{p} does not hold an LSA encoder")
         return obj

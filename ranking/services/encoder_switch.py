@@ -52,7 +52,13 @@ def refresh_encoder(limit: int | None = None, force: bool = False) -> SwitchRepo
             return SwitchReport("current")
         encoding.fit_encoder(nxt)
         logger.info("next encoder fit on the catalogue: preparing subscriber models")
-    ws = encoding.next_workspace()
+    try:
+        ws = encoding.next_workspace()
+    except core.EncoderUnavailable:
+        # Damaged (written by an older version, or a disk fault): fit it again.
+        logger.warning("the prepared next encoder could not be read: fitting it again")
+        encoding.fit_encoder(nxt)
+        ws = encoding.next_workspace()
     refit = _prepare(ws, limit)
     if refit is None:
         return SwitchReport("preparing", limit or 0, ws.fingerprint)

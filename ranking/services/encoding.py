@@ -73,8 +73,9 @@ def fit_encoder(path: Path | None = None) -> core.LsaEncoder:
     lsa = core.LsaEncoder().fit(texts)
     path = path or encoder_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    lsa.save(path)
+    # The count first: the encoder file (written atomically) is what says the fit finished.
     _fitted_on_path(path).write_text(str(len(texts)))
+    lsa.save(path)
     _cache.clear()
     return lsa
 
@@ -86,7 +87,8 @@ def _fitted_on_path(path: Path | None = None) -> Path:
 def promote_next_encoder() -> None:
     """The prepared encoder becomes the current one (a rename each: atomic on one filesystem)."""
     nxt = next_encoder_path()
-    _fitted_on_path(nxt).replace(_fitted_on_path())
+    if _fitted_on_path(nxt).is_file():
+        _fitted_on_path(nxt).replace(_fitted_on_path())
     nxt.replace(encoder_path())
     _cache.clear()
 

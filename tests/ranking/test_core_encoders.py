@@ -35,6 +35,19 @@ def test_a_missing_encoder_file_is_a_clear_error(tmp_path: Path) -> None:
         LsaEncoder.load(tmp_path / "nope.pkl")
 
 
+def test_a_truncated_encoder_file_is_a_clear_error_and_saving_never_leaves_one(
+    tmp_path: Path,
+) -> None:
+    enc = LsaEncoder(components=8).fit([p.text for p in corpus(10, "t", seed=1)])
+    path = tmp_path / "lsa.pickle"
+    enc.save(path)
+    assert [f.name for f in tmp_path.iterdir()] == ["lsa.pickle"]  # no temporary file left
+    assert LsaEncoder.load(path).fingerprint() == enc.fingerprint()
+    path.write_bytes(path.read_bytes()[:100])
+    with pytest.raises(EncoderUnavailable, match="is damaged"):
+        LsaEncoder.load(path)
+
+
 def test_an_unfitted_encoder_says_so() -> None:
     with pytest.raises(EncoderUnavailable, match="not fitted"):
         LsaEncoder().encode(["x"])

@@ -115,3 +115,10 @@ def test_the_fit_encoder_command_switches_now(readers, capsys) -> None:
     call_command("fit_encoder")
     assert "encoder switched: 3 models prepared" in capsys.readouterr().out
     assert encoders() != before
+
+
+def test_a_damaged_next_encoder_is_fit_again(readers) -> None:
+    encoding.next_encoder_path().write_bytes(b"\x80\x05truncated")
+    report = refresh_encoder()
+    assert (report.state, report.refit) == ("switched", 3)
+    assert encoders() == {report.fingerprint}
