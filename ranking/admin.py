@@ -5,8 +5,11 @@ from typing import Any
 from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
+from django.utils.html import format_html, format_html_join
 
+from ranking import core
 from ranking.models import IngestionRun, Paper, Recommendation, SubscriberModel
+from ranking.services import encoding
 
 PAPER_SOURCES = ["arxiv-api", "arxiv-oai", "hf", "file", "demo"]
 
@@ -102,12 +105,63 @@ class RecommendationAdmin(admin.ModelAdmin[Recommendation]):
 
 @admin.register(SubscriberModel)
 class SubscriberModelAdmin(admin.ModelAdmin[SubscriberModel]):
-    list_display = ["subscriber", "encoder", "fitted_at"]
+    """Read-only: models are fit from profiles and feedback; the page shows what one learnt."""
+
+    list_display = ["subscriber", "encoder", "fitted_at", "next_encoder"]
     search_fields = ["subscriber__email"]
-    exclude = ["data"]
+    fields = readonly_fields = (
+        "subscriber",
+        "encoder",
+        "fitted_at",
+        "what_it_learnt",
+        "next_encoder",
+    )
+
+    @admin.display(description="What it learnt")
+    def what_it_learnt(self, row: SubscriberModel) -> str:
+        try:
+            model = core.SubscriberModel.from_bytes(bytes(row.data))
+        except ValueError as exc:
+            return str(exc)
+        try:
+            lsa = encoding.saved_encoder()
+        except core.EncoderUnavailable:
+            lsa = None
+        # Term ids only mean something with the encoder the model was fit with.
+        vocab = lsa.words.terms if lsa is not None and lsa.fingerprint() in row.encoder else None
+        items = format_html_join(
+            "",
+            "<div>{} ({}): {}{}</div>",
+            (
+                (i.name, i.kind, _words(i, vocab), _categories(i.category_weights))
+                for i in model.interests
+            ),
+        )
+        notes = [model.reason] if model.reason else []
+        if model.unmatched:
+            notes.append("matches nothing: " + ", ".join(model.unmatched))
+        if model.unknown_papers:
+            notes.append(f"{model.unknown_papers} papers not in the catalogue (skipped)")
+        return format_html("{}<div>{}</div>", items, "; ".join(notes))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+
+def _categories(weights: dict[str, float]) -> str:
+    """'; categories cs.CL +1.20, cs.LG +0.31, hep-th -0.52': the strongest first."""
+    if not weights:
+        return ""
+    ranked = sorted(weights.items(), key=lambda kv: -abs(kv[1]))
+    return "; categories " + ", ".join(f"{c} {w:+.2f}" for c, w in ranked)
+
+
+def _words(interest: core.InterestModel, vocab: Any) -> str:
+    """Its strongest words ('retrieval, dense retrieval, ...'), or how many when unknown."""
+    if vocab is None or not len(interest.term_ids):
+        return f"{len(interest.term_ids)} words"
+    top = interest.term_weights.argsort()[::-1][:8]
+    return ", ".join(str(vocab[int(interest.term_ids[k])]) for k in top)

@@ -159,6 +159,17 @@ def _load_or_fit() -> core.LsaEncoder:
     # Only a missing encoder is fit here; one the catalogue outgrew is replaced by the switch.
     if not path.is_file():
         fit_encoder()
+    return _load(path)
+
+
+def saved_encoder() -> core.LsaEncoder | None:
+    """The current encoder if one was fit (never fits one: for pages that only show things)."""
+    path = encoder_path()
+    with _lock:
+        return _load(path) if path.is_file() else None
+
+
+def _load(path: Path) -> core.LsaEncoder:
     # Keyed by path and modification time: a `fit_encoder` in another process is picked up.
     key = (path, path.stat().st_mtime_ns)
     cached = _cache.get("lsa")

@@ -41,3 +41,24 @@ def test_ingestion_runs_are_listed_with_counts_errors_and_per_source_totals(
     assert "arXiv OAI-PMH (1 runs)" in text
     assert "HF: answered HTTP 503" in failed.content.decode()
     assert "2265" not in failed.content.decode()
+
+
+def test_a_subscriber_models_page_shows_what_it_learnt(admin_client: Client) -> None:
+    from django.urls import reverse
+
+    from ranking.models import SubscriberModel
+    from ranking.services.recommend import refresh_subscriber_model
+    from tests.factories import PaperFactory, SubscriberFactory
+
+    papers = PaperFactory.create_batch(30, categories=["cs.CL"], abstract="language models")
+    PaperFactory.create_batch(30, categories=["astro-ph"], abstract="galaxy telescope survey")
+    reader = SubscriberFactory(keywords=["language models"], negative_keywords=[])
+    assert refresh_subscriber_model(reader)
+    row = SubscriberModel.objects.get(subscriber=reader)
+    page = admin_client.get(reverse("admin:ranking_subscribermodel_change", args=[row.pk]))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "your keywords (keywords)" in html
+    assert "cs.CL +" in html
+    assert "astro-ph -" in html
+    assert papers
