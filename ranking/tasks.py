@@ -104,6 +104,7 @@ def refresh_encoder() -> str:
     """
     from django.conf import settings
 
+    from ranking.core import EncoderUnavailable
     from ranking.services.encoder_switch import refresh_encoder as refresh
     from ranking.services.ratelimit import get_redis, redis_key
 
@@ -112,6 +113,9 @@ def refresh_encoder() -> str:
         return "busy: another run is preparing the encoder"
     try:
         report = refresh(limit=settings.RANKING_SWITCH_BATCH)
+    except EncoderUnavailable as exc:  # an empty catalogue: nothing to fit yet
+        logger.info("encoder not refreshed: %s", exc)
+        return f"nothing to do: {exc}"
     finally:
         with contextlib.suppress(LockError):  # expired during a long run: nothing to release
             lock.release()

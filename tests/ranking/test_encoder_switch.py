@@ -122,3 +122,11 @@ def test_a_damaged_next_encoder_is_fit_again(readers) -> None:
     report = refresh_encoder()
     assert (report.state, report.refit) == ("switched", 3)
     assert encoders() == {report.fingerprint}
+
+
+def test_the_task_on_an_empty_catalogue_says_there_is_nothing_to_fit() -> None:
+    from ranking.models import Paper
+
+    Paper.objects.all().delete()
+    assert "catalogue is empty" in tasks.refresh_encoder.apply().get()
+    assert not encoding.next_encoder_path().exists()
