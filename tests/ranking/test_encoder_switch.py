@@ -110,13 +110,6 @@ def test_the_task_prepares_in_batches_and_one_run_at_a_time(readers, settings) -
     assert not encoding.next_encoder_path().exists()
 
 
-def test_the_fit_encoder_command_switches_now(readers, capsys) -> None:
-    before = encoders()
-    call_command("fit_encoder")
-    assert "encoder switched: 3 models prepared" in capsys.readouterr().out
-    assert encoders() != before
-
-
 def test_a_damaged_next_encoder_is_fit_again(readers) -> None:
     encoding.next_encoder_path().write_bytes(b"\x80\x05truncated")
     report = refresh_encoder()
