@@ -30,7 +30,7 @@ import scipy.sparse as sp
 from sklearn.linear_model import LogisticRegression
 
 from ranking.core.encoders import Encoder, LsaEncoder, TermIndex
-from ranking.core.space import PaperSpace, normalise_name
+from ranking.core.space import PaperSpace, category_onehot, normalise_name
 from ranking.core.subscriber import InterestModel, SubscriberModel
 from ranking.core.types import Profile, Topic
 
@@ -90,6 +90,8 @@ class ProfileFitter:
         self.background = (
             np.sort(rng.choice(n, size=size, replace=False)) if n else np.array([], int)
         )
+        self.category_index, self.category_onehot = category_onehot(catalogue.categories)
+        self.category_names = np.array(list(self.category_index), dtype=object)
 
     def fit(self, profile: Profile) -> SubscriberModel:
         cat = self.catalogue
@@ -214,26 +216,21 @@ class ProfileFitter:
         self, positives: list[int], bg: np.ndarray, disliked: list[int]
     ) -> tuple[np.ndarray, dict[str, float]]:
         """Weights over the text vector, and over the categories the training papers carry."""
-        cat, s = self.catalogue, self.settings
-        V = cat.vectors
-        rows = np.r_[positives, bg, disliked].astype(np.int64)
-        y = np.r_[np.ones(len(positives)), np.zeros(len(bg) + len(disliked))]
+        s = self.settings
+        V = self.catalogue.vectors
         if len(bg) + len(disliked) == 0:
             return V[positives].mean(axis=0), {}
-        names = sorted(set().union(*(cat.categories[i] for i in rows))) if s.category_scale else []
+        rows, y, sw = _training(positives, bg, disliked)
         X = V[rows]
-        if names:
-            col = {c: k for k, c in enumerate(names)}
-            C = np.zeros((len(rows), len(names)), np.float32)
-            for r, i in enumerate(rows.tolist()):
-                C[r, [col[c] for c in cat.categories[i]]] = s.category_scale
-            X = np.hstack([X, C])
-        # Balanced classes, and a disliked paper counts as much as five background ones.
-        wp = len(y) / (2 * len(positives))
-        wn = len(y) / (2 * (len(bg) + 5 * len(disliked)))
-        sw = np.r_[
-            np.full(len(positives), wp), np.full(len(bg), wn), np.full(len(disliked), 5 * wn)
-        ]
+        names: list[str] = []
+        if s.category_scale:
+            onehot = self.category_onehot[rows]
+            # The categories these papers carry, in name order (the regression's columns).
+            present = np.unique(onehot.indices)
+            present = present[np.argsort(self.category_names[present], kind="stable")]
+            names = self.category_names[present].tolist()
+            if names:
+                X = np.hstack([X, onehot[:, present].toarray() * np.float32(s.category_scale)])
         clf = LogisticRegression(C=s.C, max_iter=300)
         clf.fit(X, y, sample_weight=sw)
         coef = clf.coef_.ravel()
@@ -246,12 +243,12 @@ class ProfileFitter:
     def _category_scores(self, weights: dict[str, float], rows: np.ndarray) -> np.ndarray:
         """The category part of the logit for catalogue rows: the sum of their categories'
         weights."""
-        out = np.zeros(len(rows), np.float32)
-        if weights:
-            cats = self.catalogue.categories
-            for r, i in enumerate(rows.tolist()):
-                out[r] = sum(weights.get(c, 0.0) for c in cats[i])
-        return out
+        if not weights:
+            return np.zeros(len(rows), np.float32)
+        w = np.zeros(len(self.category_index))
+        for c, v in weights.items():
+            w[self.category_index[c]] = v
+        return np.asarray(self.category_onehot[rows] @ w, np.float32).ravel()
 
     def _sparse_terms(
         self, positives: list[int], bg: np.ndarray, disliked: list[int], qt: sp.csr_matrix | None
@@ -260,23 +257,12 @@ class ProfileFitter:
         phrases that the dense space blurs. Only its largest positive weights are kept, so the
         interest stays a short sparse vector (fast to score, and the words explanations quote)."""
         T, s = self.catalogue.terms, self.settings
-        rows = np.r_[positives, bg, disliked].astype(np.int64)
-        y = np.r_[np.ones(len(positives)), np.zeros(len(bg) + len(disliked))]
-        wp = len(y) / (2 * len(positives))
-        wn = len(y) / (2 * (len(bg) + 5 * len(disliked)))
-        sw = np.r_[
-            np.full(len(positives), wp), np.full(len(bg), wn), np.full(len(disliked), 5 * wn)
-        ]
+        rows, y, sw = _training(positives, bg, disliked)
         clf = LogisticRegression(C=s.sparse_C, max_iter=300, solver="liblinear")
         clf.fit(T[rows], y, sample_weight=sw)
         coef = clf.coef_.ravel()
         top = np.argpartition(-coef, min(s.sparse_terms, len(coef) - 1))[: s.sparse_terms]
-        terms = {int(k): float(coef[k]) for k in top if coef[k] > 0}
-        if qt is not None and qt.nnz:
-            peak = max(terms.values(), default=1.0)
-            for k, v in zip(qt.indices, qt.data, strict=True):
-                terms[int(k)] = terms.get(int(k), 0.0) + 2 * peak * float(v)
-        return terms
+        return _with_query({int(k): float(coef[k]) for k in top if coef[k] > 0}, qt)
 
     def _terms(self, positives: list[int], qt: sp.csr_matrix | None) -> dict[int, float]:
         cat = self.catalogue
@@ -285,12 +271,7 @@ class ProfileFitter:
         shared = np.asarray((cat.terms[positives] > 0).sum(axis=0)).ravel()
         c[shared < min(2, len(positives))] = 0
         top = np.argsort(-c)[: self.settings.max_terms]
-        terms = {int(k): float(c[k]) for k in top if c[k] > 0}
-        if qt is not None and qt.nnz:
-            peak = max(terms.values(), default=1.0)
-            for k, v in zip(qt.indices, qt.data, strict=True):
-                terms[int(k)] = terms.get(int(k), 0.0) + 2 * peak * float(v)
-        return terms
+        return _with_query({int(k): float(c[k]) for k in top if c[k] > 0}, qt)
 
     def _category_rows(self, cats: frozenset[str]) -> list[int]:
         rows = [i for i, c in enumerate(self.catalogue.categories) if c & cats]
@@ -327,6 +308,28 @@ def fit_profile_model(
 ) -> SubscriberModel:
     """One subscriber's model; for many, build one `ProfileFitter` and call `fit` on each."""
     return ProfileFitter(catalogue, encoder, term_index, settings).fit(profile)
+
+
+def _training(
+    positives: list[int], bg: np.ndarray, disliked: list[int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Catalogue rows, labels and sample weights of an interest's regressions: balanced classes,
+    and a disliked paper counts as much as five background ones."""
+    rows = np.r_[positives, bg, disliked].astype(np.int64)
+    y = np.r_[np.ones(len(positives)), np.zeros(len(bg) + len(disliked))]
+    wp = len(y) / (2 * len(positives))
+    wn = len(y) / (2 * (len(bg) + 5 * len(disliked)))
+    sw = np.r_[np.full(len(positives), wp), np.full(len(bg), wn), np.full(len(disliked), 5 * wn)]
+    return rows, y, sw
+
+
+def _with_query(terms: dict[int, float], qt: sp.csr_matrix | None) -> dict[int, float]:
+    """The interest's own keywords added to its words, above the strongest learnt one."""
+    if qt is not None and qt.nnz:
+        peak = max(terms.values(), default=1.0)
+        for k, v in zip(qt.indices, qt.data, strict=True):
+            terms[int(k)] = terms.get(int(k), 0.0) + 2 * peak * float(v)
+    return terms
 
 
 def _z(v: np.ndarray) -> np.ndarray:

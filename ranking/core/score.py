@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from ranking.core.space import PaperSpace
+from ranking.core.space import PaperSpace, category_onehot
 from ranking.core.subscriber import InterestModel, SubscriberModel
 from ranking.core.types import RankSettings
 
@@ -37,16 +37,8 @@ class Tonight:
             else np.zeros(len(candidates), np.float32)
         ).astype(np.float32)
         self.twins = near_duplicates(candidates.vectors, settings.duplicate_similarity)
-        self.category_index: dict[str, int] = {}
-        rows, cols = [], []
-        for j, cats in enumerate(candidates.categories):
-            for c in cats:
-                rows.append(self.category_index.setdefault(c, len(self.category_index)))
-                cols.append(j)
-        self.categories_t = sp.csr_matrix(
-            (np.ones(len(rows), np.float32), (rows, cols)),
-            shape=(len(self.category_index), len(candidates)),
-        )
+        self.category_index, onehot = category_onehot(candidates.categories)
+        self.categories_t = sp.csr_matrix(onehot.T)
 
 
 def near_duplicates(vectors: np.ndarray, limit: float, block: int = 2048) -> dict[int, list[int]]:

@@ -72,6 +72,21 @@ class PaperSpace:
         )
 
 
+def category_onehot(categories: Sequence[frozenset[str]]) -> tuple[dict[str, int], sp.csr_matrix]:
+    """Papers' subject categories as a (papers x categories) 0/1 matrix, and each category's
+    column."""
+    index: dict[str, int] = {}
+    rows, cols = [], []
+    for j, cats in enumerate(categories):
+        for c in cats:
+            rows.append(j)
+            cols.append(index.setdefault(c, len(index)))
+    onehot = sp.csr_matrix(
+        (np.ones(len(rows), np.float32), (rows, cols)), shape=(len(categories), len(index))
+    )
+    return index, onehot
+
+
 def encode_papers(
     papers: Sequence[Paper],
     encoder: Encoder,
