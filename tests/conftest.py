@@ -2,13 +2,29 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from config import embedded_redis
+from tests import clock
+from tests.clock import _test_clock, add_option
 from tests.smtp import SMTPServer
+
+__all__ = ["_test_clock"]  # autouse: every test starts on the run's clock (tests/clock.py)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    add_option(parser)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Fast tests first (a broken change fails within a minute), then the ones marked `slow`
+    or `browser`; otherwise in pytest-django's order."""
+    items.sort(key=lambda item: any(item.get_closest_marker(m) for m in ("slow", "browser")))
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -38,6 +54,12 @@ def _clear_cache() -> None:
 def _own_ranking_encoder(settings: SettingsWrapper, tmp_path: Path) -> None:
     """Each test fits its ranking encoder on its own catalogue, never on an earlier test's."""
     settings.RANKING_MODEL_DIR = tmp_path / "ranking-models"
+
+
+@pytest.fixture
+def today() -> date:
+    """Today (UTC) on the test's clock: never a date computed when the module was imported."""
+    return clock.today()
 
 
 @pytest.fixture
