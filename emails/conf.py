@@ -56,6 +56,12 @@ def retry_backoff(retries: int) -> float:
     return float(min(cap, first * 2**retries))
 
 
+def max_late() -> timedelta:
+    """A digest never sent this long after its date is given up by the recovery sweep
+    (`failed`, "expired") instead of arriving stale."""
+    return timedelta(days=int(getattr(settings, "SEND_MAX_LATE_DAYS", 2)))
+
+
 def claim_timeout() -> timedelta:
     """A row left in 'sending' longer than this belongs to a dead worker (see ledger.py)."""
     return timedelta(seconds=float(getattr(settings, "SEND_CLAIM_TIMEOUT", 600)))

@@ -105,29 +105,37 @@ def send_chunk(run_id: int | None, digest_ids: list[int], retries: int = 0) -> N
 def recover_deliveries(min_age: float | None = None) -> dict[str, int]:
     """The sweep (beat, every 10 minutes): finish what crashes and lost queues left behind.
 
-    Rows stuck in 'sending' are resolved by the ledger rule; pending rows of the last two days
-    older than `min_age` seconds (default SEND_CLAIM_TIMEOUT, so work merely queued behind a
-    busy night is not enqueued again and again) are re-enqueued; runs still open after 30
-    minutes are fanned out again. Every step is idempotent: re-enqueuing work that is only
-    slow costs a few queries, never an email.
+    Rows stuck in 'sending' are resolved by the ledger rule; pending rows never tried and
+    dated more than SEND_MAX_LATE_DAYS ago are given up (`failed`, "expired"), never left
+    pending unseen; every other pending row older than `min_age` seconds (default
+    SEND_CLAIM_TIMEOUT, so work merely queued behind a busy night is not enqueued again and
+    again) is re-enqueued, whatever its date; runs still open after 30 minutes are fanned out
+    again, and those open past SEND_MAX_LATE_DAYS closed as failed. Every step is idempotent:
+    re-enqueuing work that is only slow costs a few queries, never an email.
     """
     requeued, uncertain = ledger.recover_stale_claims()
+    expired = ledger.expire_unsent(timezone.now().date(), conf.max_late())
+    if expired:
+        logger.warning("%d digests expired unsent (older than SEND_MAX_LATE_DAYS)", expired)
     age = conf.claim_timeout() if min_age is None else timedelta(seconds=min_age)
-    pending = ledger.pending_digest_ids(
-        timezone.now().date() - timedelta(days=2), created_before=timezone.now() - age
-    )
+    pending = ledger.pending_digest_ids(created_before=timezone.now() - age)
     if not sending_paused():
         for ids in nightly.chunked(sorted({*pending, *requeued}), conf.chunk_size()):
             send_chunk.delay(None, ids)
     reopened = 0
+    nightly.close_abandoned_runs()
     for run in nightly.unfinished_runs(older_than=timedelta(minutes=30)):
-        for day, ids in nightly.plan_chunks(run):
+        chunks = nightly.plan_chunks(run)
+        for day, ids in chunks:
             rank_chunk.delay(run.pk, ids, day)
             reopened += 1
+        if not chunks:  # nobody is due any more: close it, as run_nightly does
+            nightly.chunk_done(run.pk)
     return {
         "stale": len(requeued),
         "uncertain": uncertain,
         "pending": len(pending),
+        "expired": expired,
         "rechunked": reopened,
     }
 

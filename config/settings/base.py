@@ -216,6 +216,9 @@ SEND_MAX_RETRIES = env.get_int("SEND_MAX_RETRIES", 6)
 SEND_RETRY_BACKOFF = env.get_float("SEND_RETRY_BACKOFF", 30.0)
 SEND_RETRY_MAX_WAIT = env.get_float("SEND_RETRY_MAX_WAIT", 1800.0)
 SEND_CLAIM_TIMEOUT = env.get_int("SEND_CLAIM_TIMEOUT", 600)
+# A digest never sent this many days after its date is given up ("expired") by the recovery
+# sweep rather than sent stale; runs still open then are closed as failed.
+SEND_MAX_LATE_DAYS = env.get_int("SEND_MAX_LATE_DAYS", 2)
 # Digests claimed, throttled and suppression-checked together (capped at a second's worth of
 # the rate); SMTP PIPELINING when the server offers it (off for a server that mishandles it).
 SEND_CLAIM_BATCH = env.get_int("SEND_CLAIM_BATCH", 50)

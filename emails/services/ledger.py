@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.db import DatabaseError, connection, transaction
@@ -108,12 +108,14 @@ def mark_handed_off(digest_id: int, claim: int | None = None) -> bool:
 
 def _hand_off_in_one_round_trip(digest_id: int, claim: int | None) -> bool:
     """BEGIN; SET LOCAL synchronous_commit; UPDATE; COMMIT as one simple query (no parameters:
-    only integers, formatted by int(), go into the text)."""
+    only integers, formatted by int(), and our own clock's time go into the text). The time is
+    the worker's, as for every other ledger timestamp, not the database server's."""
     table = connection.ops.quote_name(Digest._meta.db_table)
     mine = "" if claim is None else f" AND attempts = {claim:d}"
+    now = f"'{timezone.now().astimezone(UTC):%Y-%m-%d %H:%M:%S.%f}+00'"
     sql = (
-        "BEGIN; SET LOCAL synchronous_commit TO ON; "  # noqa: S608 - integers only
-        f"UPDATE {table} SET handed_off_at = CURRENT_TIMESTAMP WHERE id = {digest_id:d} "
+        "BEGIN; SET LOCAL synchronous_commit TO ON; "  # noqa: S608 - integers and a time only
+        f"UPDATE {table} SET handed_off_at = {now} WHERE id = {digest_id:d} "
         f"AND state = 'sending' AND handed_off_at IS NULL{mine} RETURNING id; COMMIT"
     )
     connection.ensure_connection()
@@ -231,9 +233,24 @@ def retry_failed(digest_ids: Iterable[int], *, include_uncertain: bool = False) 
     return ids
 
 
-def pending_digest_ids(since: date, created_before: datetime | None = None) -> list[int]:
-    """Rows still to send for recent dates (what a recovery sweep re-enqueues)."""
-    rows = Digest.objects.filter(digest_date__gte=since, state=Digest.State.PENDING)
+def expire_unsent(today: date, max_late: timedelta) -> int:
+    """Give up pending rows dated more than `max_late` before `today` that were never tried:
+    their night's tasks were lost and nothing sent them in time. They become `failed` with the
+    reason (a digest days late is stale news; the admin's retry action still sends one). Rows
+    already tried, e.g. put back by an operator, are left to their retries."""
+    rows = Digest.objects.filter(
+        state=Digest.State.PENDING, digest_date__lt=today - max_late, attempts=0
+    )
+    return rows.update(
+        state=Digest.State.FAILED,
+        last_error=f"expired: still unsent on {today:%Y-%m-%d}, "
+        f"more than {max_late.days} days after its date (SEND_MAX_LATE_DAYS)",
+    )
+
+
+def pending_digest_ids(created_before: datetime | None = None) -> list[int]:
+    """Rows still to send, whatever their date (what a recovery sweep re-enqueues)."""
+    rows = Digest.objects.filter(state=Digest.State.PENDING)
     if created_before is not None:
         rows = rows.filter(created_at__lt=created_before)
     return list(rows.order_by("pk").values_list("pk", flat=True))

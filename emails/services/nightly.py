@@ -208,10 +208,24 @@ def items_for(
 
 
 def unfinished_runs(older_than: timedelta) -> list[NightlyRun]:
+    """Runs opened more than `older_than` ago and still running, within the time their
+    digests are still worth sending (older ones are closed by `close_abandoned_runs`)."""
     cutoff = timezone.now() - older_than
-    since = timezone.now() - timedelta(days=2)
+    since = timezone.now() - conf.max_late()
     return list(
         NightlyRun.objects.filter(
             status=NightlyRun.Status.RUNNING, created_at__lt=cutoff, slot__gte=since
         )
+    )
+
+
+def close_abandoned_runs() -> int:
+    """Mark `failed` the runs still running after SEND_MAX_LATE_DAYS, with the reason, so no
+    run stays "running" forever on the operator's page."""
+    since = timezone.now() - conf.max_late()
+    note = Value(
+        f"closed by the recovery sweep: unfinished {conf.max_late().days} days after its slot\n"
+    )
+    return NightlyRun.objects.filter(status=NightlyRun.Status.RUNNING, slot__lt=since).update(
+        status=NightlyRun.Status.FAILED, finished_at=timezone.now(), notes=Concat(F("notes"), note)
     )

@@ -42,8 +42,6 @@ from subscriptions.services.erasure import forget_unowned_addresses
 from subscriptions.services.signup import expired_signups, purge_unconfirmed
 
 BATCH = 5000
-# The recovery sweep looks back 2 days; a slot's local dates span a day either side of UTC.
-LEDGER_FLOOR = timedelta(days=3)
 NO_FLOOR = timedelta(0)
 
 
@@ -62,8 +60,14 @@ class Rule:
         return max(self.configured(), self.floor())
 
 
+def ledger_floor() -> timedelta:
+    """The recovery sweep looks back SEND_MAX_LATE_DAYS; a slot's local dates span a day either
+    side of UTC."""
+    return conf.max_late() + timedelta(days=1)
+
+
 def _digest_floor() -> timedelta:
-    return max(LEDGER_FLOOR, conf.link_max_age(), conf.nudge_interval())
+    return max(ledger_floor(), conf.link_max_age(), conf.nudge_interval())
 
 
 RULES: tuple[Rule, ...] = (
@@ -92,14 +96,14 @@ RULES: tuple[Rule, ...] = (
         "RETENTION_RECOMMENDATION_DAYS",
         30,
         lambda cutoff: Recommendation.objects.filter(run_date__lt=cutoff.date()),
-        lambda: LEDGER_FLOOR,
+        ledger_floor,
     ),
     Rule(
         "nightly runs",
         "RETENTION_NIGHTLY_RUN_DAYS",
         90,
         lambda cutoff: NightlyRun.objects.filter(slot__lt=cutoff),
-        lambda: LEDGER_FLOOR,
+        ledger_floor,
     ),
     Rule(
         "ingestion runs",

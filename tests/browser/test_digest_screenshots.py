@@ -3,7 +3,7 @@ phone and dark mode. Writes docs/screenshots/digest-*.png (looked at by a human)
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import pytest
@@ -16,11 +16,11 @@ from emails.services.preview import preview_items
 from subscriptions.models import Feedback
 from tests.browser.shots import screenshot_dir
 from tests.emails.conftest import links, parts
+from tests.emails.delivery import DAY, ON_DAY
 from tests.factories import PaperFactory, SubscriberFactory, TopicFactory
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), ON_DAY]
 SCREENSHOTS = screenshot_dir()
-DAY = date(2026, 11, 26)
 
 
 def _digest_paths() -> tuple[str, str]:

@@ -4,7 +4,6 @@ papers like this"; desktop and mobile screenshots into docs/screenshots/."""
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -13,10 +12,11 @@ from playwright.sync_api import Page, expect
 
 from ranking.models import Paper
 from subscriptions.models import Subscriber
+from tests.browser.shots import screenshot_dir
 from tests.factories import PaperFactory, TopicFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+SCREENSHOTS = screenshot_dir()
 
 TRENDING = [
     (

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import importlib
 import re
+from datetime import timedelta
 
 import pytest
+import time_machine
 from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import clear_url_caches
+from django.utils import timezone
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 import config.urls
 from emails.models import NightlyRun
+from tests.clock import FROZEN
 from tests.factories import PaperFactory, SubscriberFactory
 
 pytestmark = pytest.mark.django_db
@@ -54,6 +58,7 @@ def test_a_correct_login_works(client: Client, admin_user: object) -> None:
     assert attempt(client, "boss", "right-pw-123") == 302
 
 
+@FROZEN
 def test_password_guessing_from_one_address_is_throttled(
     client: Client, admin_user: object, settings: SettingsWrapper
 ) -> None:
@@ -67,8 +72,12 @@ def test_password_guessing_from_one_address_is_throttled(
     assert b"Too many login attempts" in response.content
     # Another address is not punished for it.
     assert attempt(client, "boss", "right-pw-123", ip="198.51.100.2") == 302
+    # A minute later the window has passed for the first address too.
+    with time_machine.travel(timezone.now() + timedelta(seconds=61), tick=False):
+        assert attempt(client, "boss", "right-pw-123") == 302
 
 
+@FROZEN
 def test_guessing_one_username_from_many_addresses_is_throttled(
     client: Client, admin_user: object, settings: SettingsWrapper
 ) -> None:
@@ -77,6 +86,7 @@ def test_guessing_one_username_from_many_addresses_is_throttled(
     assert codes == [200, 200, 200, 200, 429, 429]
 
 
+@FROZEN
 def test_spoofed_forwarded_for_prefixes_do_not_evade_the_limit(
     client: Client, admin_user: object, settings: SettingsWrapper
 ) -> None:

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import date
 from email.message import EmailMessage
 
 import pytest
@@ -12,9 +11,10 @@ from emails.digest import DigestItem
 from emails.render import default_renderer
 from ranking.models import Paper
 from subscriptions.models import Subscriber
+from tests.emails.delivery import DAY
 from tests.factories import PaperFactory, SubscriberFactory, TopicFactory
 
-DAY = date(2026, 11, 26)
+__all__ = ["DAY"]  # the day of the delivery tests, from tests/emails/delivery.py
 
 
 @pytest.fixture(autouse=True)

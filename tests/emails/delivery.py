@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
 
 from emails.models import Digest
 from subscriptions.models import Subscriber
 from tests.factories import PaperFactory, RecommendationFactory, SubscriberFactory
 from tests.smtp import SMTPServer
+
+DAY = date(2026, 11, 26)  # a Thursday
+SLOT = datetime(2026, 11, 26, 7, tzinfo=UTC)
+# Tests of one delivery day start a few minutes into its 07:00 UTC slot on every run, moved
+# clock or not (tests/clock.py): the papers are new that day and the sweep sees that day.
+ON_DAY = pytest.mark.clock(SLOT + timedelta(minutes=5))
 
 
 def due_subscribers(count: int, day: date, *, hour: int = 7, papers: int = 3) -> list[Subscriber]:

@@ -3,6 +3,9 @@
 The workers cannot see this test's database (in memory, or inside its transaction), so they
 get their own: a SQLite file, or a fresh PostgreSQL database when the suite runs on
 PostgreSQL. Tasks reach them through the test run's Redis.
+
+The workers read the wall clock themselves, so the night they deliver is the current hour's
+(`Workers.slot`), on the test's clock (tests/clock.py hands a moved clock to them).
 """
 
 from __future__ import annotations
@@ -16,18 +19,15 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from celery import Celery
 from django.conf import settings
 
+from tests import clock
 from tests.procs import ROOT, base_env, start, stop_group, wait_for_text
 from tests.smtp import SMTPServer
-
-DAY = date(2026, 11, 26)
-SLOT = datetime(2026, 11, 26, 7, tzinfo=UTC)
 
 
 class Workers:
@@ -38,9 +38,13 @@ class Workers:
         self.running: list[subprocess.Popen[bytes]] = []
         self.app = Celery("faults", broker=env["FAULT_BROKER"])
         self.logs: list[Path] = []
+        # The night under test: this hour's slot (UTC), its subscribers due at this hour.
+        self.slot = clock.now().replace(minute=0, second=0, microsecond=0)
 
     def setup(self, subscribers: int) -> None:
+        """Migrate the workers' database; `subscribers` due in `self.slot`, ranked for it."""
         cmd = [sys.executable, "-m", "tests.emails.fault_setup", str(subscribers)]
+        cmd.append(self.slot.isoformat())
         subprocess.run(cmd, cwd=ROOT, env=self.env, check=True, timeout=300)  # noqa: S603
 
     def start(self, concurrency: int = 1) -> subprocess.Popen[bytes]:
@@ -76,6 +80,11 @@ class Workers:
                 raise AssertionError(f"timed out; ledger {self.states()}\n{logs}")
             tick()
             time.sleep(1)
+
+    def runs_done(self) -> int:
+        return int(
+            self.db.query("SELECT COUNT(*) FROM emails_nightlyrun WHERE status = 'done'")[0][0]
+        )
 
     def settled(self, expected: int) -> bool:
         counts = self.states()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
-
 import pytest
 from django.test import Client
 from django.utils import timezone
@@ -12,12 +10,18 @@ from emails.models import DeliveryEvent, Digest
 from emails.services import ledger
 from emails.services.send import sending_paused
 from emails.tasks import run_nightly
-from tests.emails.delivery import due_subscribers, received_by, record_pending, states
+from tests.emails.delivery import (
+    DAY,
+    ON_DAY,
+    SLOT,
+    due_subscribers,
+    received_by,
+    record_pending,
+    states,
+)
 from tests.smtp import SMTPServer
 
-pytestmark = pytest.mark.django_db
-DAY = date(2026, 11, 26)
-SLOT = datetime(2026, 11, 26, 7, tzinfo=UTC)
+pytestmark = [pytest.mark.django_db, ON_DAY]
 
 
 def test_the_run_list_shows_stage_counts_durations_and_the_chart(

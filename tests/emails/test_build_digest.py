@@ -14,11 +14,12 @@ from emails.services.digest import build_digest
 from ranking.models import Paper
 from subscriptions.models import Subscriber
 from subscriptions.services.links import subscriber_from_token
-from tests.emails.conftest import DAY, items_for, links, parts
+from tests.emails.conftest import items_for, links, parts
+from tests.emails.delivery import DAY, ON_DAY
 from tests.factories import PaperFactory, SubscriberFactory
 from tests.smtp import SMTPServer
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, ON_DAY]
 
 
 def test_it_shows_every_paper_in_both_parts(subscriber: Subscriber, papers: list[Paper]) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.emails.faults import SLOT, Workers, assert_each_got_one, fault_workers
+from tests.emails.faults import Workers, assert_each_got_one, fault_workers
 from tests.smtp import SMTPServer
 
 pytestmark = pytest.mark.slow
@@ -31,15 +31,15 @@ def run_and_kill(workers: Workers, server: SMTPServer, hook: str) -> threading.E
     workers.setup(COUNT)
     workers.start()
     setattr(server, hook, lambda n: n == 15 and kill_on(workers, killed)(n))
-    workers.send("emails.tasks.run_nightly", SLOT.isoformat())
-    assert killed.wait(120), workers.states()
+    workers.send("emails.tasks.run_nightly", workers.slot.isoformat())
+    assert killed.wait(300), workers.states()
     workers.running[0].wait(timeout=30)
     setattr(server, hook, None)
     workers.start()
     workers.wait_until(
         lambda: workers.settled(COUNT),
         lambda: workers.send("emails.tasks.recover_deliveries"),
-        timeout=120,
+        timeout=300,
     )
     return killed
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from config import embedded_redis
-from tests.emails.faults import SLOT, assert_each_got_one, fault_workers
+from tests.emails.faults import assert_each_got_one, fault_workers
 from tests.smtp import SMTPServer
 
 pytestmark = pytest.mark.slow
@@ -42,14 +42,14 @@ def test_a_redis_restart_mid_run_loses_and_duplicates_nothing(
         with fault_workers(tmp_path, smtp_server, redis_url=f"unix://{socket}", rate=30) as workers:
             workers.setup(COUNT)
             workers.start(concurrency=2)
-            workers.send("emails.tasks.run_nightly", SLOT.isoformat())
-            assert restarted.wait(120)
+            workers.send("emails.tasks.run_nightly", workers.slot.isoformat())
+            assert restarted.wait(300)
 
             def sweep() -> None:  # what beat does every few minutes
                 with contextlib.suppress(Exception):  # the broker may still be coming back
                     workers.send("emails.tasks.recover_deliveries")
 
-            workers.wait_until(lambda: workers.settled(COUNT), sweep, timeout=180)
+            workers.wait_until(lambda: workers.settled(COUNT), sweep, timeout=300)
             assert workers.states() == {"sent": COUNT}
             assert_each_got_one(smtp_server, COUNT)
     finally:

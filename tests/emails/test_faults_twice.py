@@ -3,11 +3,12 @@ worker processes at once: one digest per subscriber."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from tests.emails.faults import SLOT, assert_each_got_one, fault_workers
+from tests.emails.faults import assert_each_got_one, fault_workers
 from tests.smtp import SMTPServer
 
 pytestmark = pytest.mark.slow
@@ -21,18 +22,17 @@ def test_enqueued_twice_and_overlapping_the_next_slot_sends_once(
         workers.setup(COUNT)
         workers.start(concurrency=2)
         workers.start(concurrency=1)
-        workers.send("emails.tasks.run_nightly", SLOT.isoformat())
-        workers.send("emails.tasks.run_nightly", SLOT.isoformat())
-        workers.send("emails.tasks.run_nightly", SLOT.replace(hour=8).isoformat())
+        workers.send("emails.tasks.run_nightly", workers.slot.isoformat())
+        workers.send("emails.tasks.run_nightly", workers.slot.isoformat())
+        workers.send("emails.tasks.run_nightly", (workers.slot + timedelta(hours=1)).isoformat())
         workers.send("emails.tasks.recover_deliveries", 0)  # a sweep racing the run
 
         def finished() -> bool:
-            runs = workers.db.query("SELECT COUNT(*) FROM emails_nightlyrun WHERE status = 'done'")
-            return workers.settled(COUNT) and runs[0][0] == 2
+            return workers.settled(COUNT) and workers.runs_done() == 2
 
-        workers.wait_until(finished, lambda: None, timeout=120)
+        workers.wait_until(finished, lambda: None, timeout=300)
         workers.send("emails.tasks.recover_deliveries")
-        workers.send("emails.tasks.run_nightly", SLOT.isoformat())
+        workers.send("emails.tasks.run_nightly", workers.slot.isoformat())
         assert workers.states() == {"sent": COUNT}
         assert_each_got_one(smtp_server, COUNT)
         runs = workers.db.query("SELECT slot, due FROM emails_nightlyrun ORDER BY slot")

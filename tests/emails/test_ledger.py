@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import time_machine
@@ -10,10 +10,9 @@ from django.utils import timezone
 
 from emails.models import Digest
 from emails.services import ledger
-from tests.emails.delivery import due_subscribers, record_pending
+from tests.emails.delivery import DAY, ON_DAY, due_subscribers, record_pending
 
-pytestmark = pytest.mark.django_db
-DAY = date(2026, 11, 26)
+pytestmark = [pytest.mark.django_db, ON_DAY]
 
 
 @pytest.fixture

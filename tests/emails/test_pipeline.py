@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import time_machine
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from emails.models import Digest, NightlyRun
+from emails.services import ledger
 from emails.services.nightly import due_subscribers, local_due
+from emails.services.send import send_digests
 from emails.tasks import recover_deliveries, run_nightly
 from ranking.models import IngestionRun
-from tests.emails.delivery import assert_exactly_once, states
+from tests.emails.delivery import DAY, ON_DAY, SLOT, assert_exactly_once, record_pending, states
 from tests.emails.delivery import due_subscribers as make_due
 from tests.factories import SubscriberFactory
 from tests.smtp import SMTPServer
 
-DAY = date(2026, 11, 26)  # a Thursday
-SLOT = datetime(2026, 11, 26, 7, tzinfo=UTC)
+pytestmark = ON_DAY
 
 
 def test_local_due_maps_a_utc_slot_to_local_hours() -> None:
@@ -164,3 +166,33 @@ def test_a_chunk_builds_the_same_rows_as_one_subscriber_at_a_time(
         ),
         {"built": 4, "skipped": 1, "suppressed": 0},
     )
+
+
+@pytest.mark.django_db
+def test_the_sweep_replans_a_recent_run_and_closes_an_abandoned_one() -> None:
+    recent = NightlyRun.objects.create(slot=SLOT)
+    abandoned = NightlyRun.objects.create(slot=SLOT - timedelta(days=3))
+    with time_machine.travel(SLOT + timedelta(hours=1), tick=False):
+        NightlyRun.objects.filter(pk=recent.pk).update(created_at=SLOT)
+        report = recover_deliveries.delay(0).get()
+    assert report["rechunked"] == 0  # nobody was due: planned again, no chunks
+    recent.refresh_from_db()
+    abandoned.refresh_from_db()
+    assert recent.status == "done"
+    assert abandoned.status == "failed"
+    assert abandoned.notes.startswith("closed by the recovery sweep: unfinished 2 days after")
+
+
+@pytest.mark.django_db
+def test_an_old_digest_an_operator_retries_is_sent_not_expired(smtp_server: SMTPServer) -> None:
+    readers = make_due(1, DAY)
+    (digest_id,) = record_pending(readers, DAY)
+    smtp_server.reply_for_next = ["554 5.7.1 refused for now"]
+    send_digests([digest_id])
+    assert states(DAY) == {"failed": 1}
+    with time_machine.travel(SLOT + timedelta(days=5)):
+        assert ledger.retry_failed([digest_id]) == [digest_id]
+        # Its resend task was lost; the sweep finds it, tried before, and sends it late.
+        report = recover_deliveries.delay(0).get()
+    assert (report["pending"], report["expired"]) == (1, 0)
+    assert_exactly_once(smtp_server, readers, DAY)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from pytest_django.fixtures import Settings as SettingsWrapper
 
@@ -14,6 +12,8 @@ from emails.services.throttle import TokenBucket
 from emails.services.transport import Transport
 from emails.tasks import recover_deliveries, send_chunk
 from tests.emails.delivery import (
+    DAY,
+    ON_DAY,
     assert_exactly_once,
     due_subscribers,
     received_by,
@@ -22,8 +22,7 @@ from tests.emails.delivery import (
 )
 from tests.smtp import SMTPServer
 
-pytestmark = pytest.mark.django_db
-DAY = date(2026, 11, 26)
+pytestmark = [pytest.mark.django_db, ON_DAY]
 
 
 def test_it_sends_each_digest_once_over_one_connection(smtp_server: SMTPServer) -> None:

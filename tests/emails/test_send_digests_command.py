@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
 
 from emails.models import NightlyRun
-from tests.emails.delivery import assert_exactly_once, due_subscribers
+from tests.emails.delivery import DAY, ON_DAY, assert_exactly_once, due_subscribers
 from tests.smtp import SMTPServer
 
-pytestmark = pytest.mark.django_db
-DAY = date(2026, 11, 26)
+pytestmark = [pytest.mark.django_db, ON_DAY]
 
 
 def run(*args: str) -> str:

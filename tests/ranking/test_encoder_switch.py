@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from django.conf import settings as django_settings
 from django.core.management import call_command
-from django.utils import timezone
 
 from ranking import tasks
 from ranking.models import SubscriberModel
@@ -15,8 +14,7 @@ from ranking.services.ratelimit import get_redis, redis_key
 from ranking.services.recommend import build_profile, profile_hash, rank_subscribers
 from tests.factories import PaperFactory, SubscriberFactory
 
-pytestmark = pytest.mark.django_db
-TODAY = timezone.now().date()
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 
 @pytest.fixture(autouse=True)
@@ -29,9 +27,9 @@ def catalogue(settings, tmp_path):
 
 
 @pytest.fixture
-def readers():
+def readers(today):
     subs = [SubscriberFactory(keywords=[k]) for k in ("retrieval", "language models", "vision")]
-    rank_subscribers([s.pk for s in subs], TODAY)
+    rank_subscribers([s.pk for s in subs], today)
     PaperFactory.create_batch(220)  # the catalogue doubles: the encoder is outgrown
     encoding._cache.clear()
     return subs
@@ -45,13 +43,13 @@ def prepared() -> int:
     return SubscriberModel.objects.exclude(next_encoder="").count()
 
 
-def test_nothing_happens_while_the_encoder_fits_the_catalogue() -> None:
-    rank_subscribers([SubscriberFactory(keywords=["retrieval"]).pk], TODAY)
+def test_nothing_happens_while_the_encoder_fits_the_catalogue(today) -> None:
+    rank_subscribers([SubscriberFactory(keywords=["retrieval"]).pk], today)
     assert refresh_encoder().state == "current"
     assert not encoding.next_encoder_path().exists()
 
 
-def test_an_outgrown_encoder_is_switched_with_every_model_prepared(readers) -> None:
+def test_an_outgrown_encoder_is_switched_with_every_model_prepared(readers, today) -> None:
     before = encoders()
     fitted = encoding.encoder_path().stat().st_mtime_ns
     report = refresh_encoder()
@@ -62,16 +60,16 @@ def test_an_outgrown_encoder_is_switched_with_every_model_prepared(readers) -> N
     assert prepared() == 0
     assert encoding.workspace().fingerprint == report.fingerprint
     # The night after: every model is current, none is refit, every reader is ranked.
-    counts = rank_subscribers([s.pk for s in readers], TODAY)
+    counts = rank_subscribers([s.pk for s in readers], today)
     assert (counts.refit, counts.ranked) == (0, 3)
 
 
-def test_a_stopped_preparation_resumes_without_refitting_prepared_models(readers) -> None:
+def test_a_stopped_preparation_resumes_without_refitting_prepared_models(readers, today) -> None:
     before = encoders()
     assert refresh_encoder(limit=2).state == "preparing"
     assert prepared() == 2
     # Meanwhile the nightly run keeps the current encoder and models.
-    counts = rank_subscribers([s.pk for s in readers], TODAY)
+    counts = rank_subscribers([s.pk for s in readers], today)
     assert (counts.refit, counts.ranked) == (0, 3)
     assert encoders() == before
     report = refresh_encoder(limit=2)
@@ -79,7 +77,7 @@ def test_a_stopped_preparation_resumes_without_refitting_prepared_models(readers
     assert encoders() == {report.fingerprint}
 
 
-def test_a_profile_changed_during_preparation_is_prepared_again(readers) -> None:
+def test_a_profile_changed_during_preparation_is_prepared_again(readers, today) -> None:
     assert refresh_encoder(limit=2).state == "preparing"
     first = SubscriberModel.objects.order_by("pk").first()
     assert first is not None
@@ -91,7 +89,7 @@ def test_a_profile_changed_during_preparation_is_prepared_again(readers) -> None
     assert (report.state, report.refit) == ("switched", 2)
     first.refresh_from_db()
     assert first.profile_hash == profile_hash(build_profile(subscriber))
-    assert rank_subscribers([subscriber.pk], TODAY).refit == 0
+    assert rank_subscribers([subscriber.pk], today).refit == 0
 
 
 def test_the_task_prepares_in_batches_and_one_run_at_a_time(readers, settings) -> None:

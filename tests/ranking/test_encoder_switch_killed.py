@@ -14,14 +14,18 @@ from pathlib import Path
 
 import pytest
 
+from tests.procs import base_env
 from tests.ranking.test_ingest_killed import manage, wait_for
 
 # The subprocesses always use their own SQLite file, so a second pass of the suite on
 # PostgreSQL (CI) would only repeat this test.
-pytestmark = pytest.mark.skipif(
-    "postgres" in os.environ.get("DATABASE_URL", ""),
-    reason="runs its own SQLite database; covered by the SQLite pass",
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        "postgres" in os.environ.get("DATABASE_URL", ""),
+        reason="runs its own SQLite database; covered by the SQLite pass",
+    ),
+]
 
 SETUP = """
 from django.utils import timezone
@@ -47,12 +51,11 @@ def test_a_killed_switch_keeps_the_current_encoder_and_a_rerun_finishes_it(
     tmp_path: Path,
 ) -> None:
     database, models = tmp_path / "switch.sqlite3", tmp_path / "models"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": f"sqlite:///{database}",
-        "PAPERBOY_TEST_MODEL_DIR": str(models),
-    }
+    env = base_env(
+        DJANGO_SETTINGS_MODULE="config.settings.test",
+        DATABASE_URL=f"sqlite:///{database}",
+        PAPERBOY_TEST_MODEL_DIR=str(models),
+    )
     for args in (
         ("migrate", "--noinput", "-v", "0"),
         ("load_demo_papers",),

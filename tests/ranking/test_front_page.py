@@ -230,3 +230,26 @@ def test_a_sign_up_post_with_errors_still_shows_the_list(client: Client) -> None
     response = client.post("/", {"email": "not an address"})
     assert response.status_code == 400
     assert "Still listed" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("now", "day", "before", "after", "missing"),
+    [
+        ("2028-03-01T00:10Z", "2028-02-29", "2028-02-28", "2028-03-01", "2027-02-29"),
+        ("2029-01-01T00:10Z", "2028-12-31", "2028-12-30", "2029-01-01", "2028-12-32"),
+    ],
+    ids=["leap day", "year end"],
+)
+def test_a_day_at_a_calendar_edge_has_its_papers_and_neighbours(
+    client: Client, clock, now: str, day: str, before: str, after: str, missing: str
+) -> None:
+    clock.move_to(now)
+    paper("Seen on the edge day", age=1, upvotes=2)
+    html = client.get(f"/day/{day}/").content.decode()
+    assert titles(html) == ["Seen on the edge day"]
+    assert f'href="/day/{before}/"' in html
+    assert f'href="/day/{after}/"' in html
+    assert "Seen on the edge day" in titles(client.get("/").content.decode())
+    response = client.get(f"/day/{missing}/")
+    assert response.status_code == 404
+    assert "is not a date" in response.content.decode()

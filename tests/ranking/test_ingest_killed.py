@@ -8,7 +8,6 @@ would be invisible to them), whatever DATABASE_URL this suite runs on; the in-pr
 
 from __future__ import annotations
 
-import os
 import signal
 import sqlite3
 import subprocess
@@ -18,7 +17,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
+from tests.procs import base_env
 from tests.ranking.fixture_server import FixtureServer, Reply, Route, oai_pages
+
+pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 Serve = Callable[[Route], FixtureServer]
@@ -58,15 +62,14 @@ def test_a_killed_harvest_reruns_to_completion_without_duplicates(
 
     server = holder["server"] = serve(route)
     database = tmp_path / "killed.sqlite3"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": f"sqlite:///{database}",
-        "ARXIV_OAI_URL": server.url("/oai2"),
-        "ARXIV_REQUEST_INTERVAL": "0.01",
-        "INGEST_LOCK_TTL": "2",
-        "INGEST_LOCK_WAIT": "10",
-    }
+    env = base_env(
+        DJANGO_SETTINGS_MODULE="config.settings.test",
+        DATABASE_URL=f"sqlite:///{database}",
+        ARXIV_OAI_URL=server.url("/oai2"),
+        ARXIV_REQUEST_INTERVAL="0.01",
+        INGEST_LOCK_TTL="2",
+        INGEST_LOCK_WAIT="10",
+    )
     migrate = manage(env, "migrate", "--noinput", "-v", "0")
     assert migrate.wait(timeout=300) == 0, migrate.stdout.read() if migrate.stdout else ""
 

@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 
 from subscriptions.models import AuditEvent, Subscriber
+from tests.clock import FROZEN
 from tests.factories import PaperFactory, SubscriberFactory
 from tests.subscriptions.conftest import link_in, mail_parts
 
@@ -144,6 +145,7 @@ def test_repeated_submissions_keep_one_record(
     assert len(smtp_server.messages) == 3  # one per request; the rate limit bounds them
 
 
+@FROZEN
 def test_it_rate_limits_one_address(
     client: Client, settings, django_capture_on_commit_callbacks
 ) -> None:
@@ -164,6 +166,7 @@ def test_it_rate_limits_one_address(
     )
 
 
+@FROZEN
 def test_it_rate_limits_one_client_address(
     client: Client, settings, django_capture_on_commit_callbacks
 ) -> None:
