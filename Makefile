@@ -25,8 +25,11 @@ run: $(STAMP) ## Set up and run everything on embedded defaults (Ctrl-C stops it
 	$(BIN)/python manage.py collectstatic --noinput -v 0
 	exec $(BIN)/python -m config.localrun
 
-test: $(STAMP) ## Set up and run the whole test suite
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+# One pytest-xdist worker per core; TEST_WORKERS=0 runs in this one process.
+TEST_WORKERS ?= auto
+
+test: $(STAMP) ## Set up and run the whole test suite (in parallel; PYTEST_ARGS adds options)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 screenshots: $(STAMP) ## Re-take docs/screenshots/ with the browser tests (needs chromium)
 	PAPERBOY_SCREENSHOTS=1 $(BIN)/python -m pytest -m browser $(PYTEST_ARGS)

@@ -9,6 +9,8 @@ import pytest
 
 from tests.procs import ROOT, base_env
 
+pytestmark = pytest.mark.slow
+
 PRODUCTION = {
     "DJANGO_SETTINGS_MODULE": "config.settings.production",
     "SECRET_KEY": "x" * 50,

@@ -13,6 +13,8 @@ from subscriptions.services.links import manage_url, unsubscribe_url
 from tests.factories import SubscriberFactory
 from tests.procs import ROOT, base_env
 
+pytestmark = pytest.mark.slow
+
 OLD, NEW = "old-key-" + "o" * 50, "new-key-" + "n" * 50
 
 
