@@ -48,11 +48,17 @@ def run_nightly(slot: str | None = None) -> int | None:
         if run is None:
             return None
         chunks = nightly.plan_chunks(run)
-    for day, ids in chunks:
-        rank_chunk.delay(run.pk, ids, day)
-    if not chunks:
-        nightly.chunk_done(run.pk)
+    fan_out(run.pk, chunks)
     return run.pk
+
+
+def fan_out(run_id: int, chunks: list[tuple[str, list[int]]]) -> int:
+    """Enqueue each planned chunk's first stage; a run nobody is due in is closed at once."""
+    for day, ids in chunks:
+        rank_chunk.delay(run_id, ids, day)
+    if not chunks:
+        nightly.chunk_done(run_id)
+    return len(chunks)
 
 
 @delivery_task
@@ -125,12 +131,7 @@ def recover_deliveries(min_age: float | None = None) -> dict[str, int]:
     reopened = 0
     nightly.close_abandoned_runs()
     for run in nightly.unfinished_runs(older_than=timedelta(minutes=30)):
-        chunks = nightly.plan_chunks(run)
-        for day, ids in chunks:
-            rank_chunk.delay(run.pk, ids, day)
-            reopened += 1
-        if not chunks:  # nobody is due any more: close it, as run_nightly does
-            nightly.chunk_done(run.pk)
+        reopened += fan_out(run.pk, nightly.plan_chunks(run))
     return {
         "stale": len(requeued),
         "uncertain": uncertain,

@@ -13,6 +13,7 @@ tests/clockshim/ (a sitecustomize that travels by that offset) on their PYTHONPA
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -68,8 +69,6 @@ def today() -> date:
 
 def offset_seconds() -> float:
     """How far this process's clock is from the real one (0 when nobody travelled)."""
-    import time
-
     if not time_machine.escape_hatch.is_travelling():
         return 0.0
     return time.time() - time_machine.escape_hatch.time.time()

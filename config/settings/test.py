@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from config import env
 
@@ -24,11 +24,16 @@ _WORKER = int(_XDIST_WORKER.removeprefix("gw") or 0)
 
 
 def _worker_db(url: str) -> str:
-    """`url` with its db number moved up by the xdist worker's number."""
+    """`url` with its db number moved up by the xdist worker's number (in the path, or in
+    `?db=` for a unix socket)."""
     parts = urlsplit(url)
-    db = int(parts.path.strip("/") or 0)
+    query = dict(parse_qsl(parts.query))
+    unix = parts.scheme == "unix"
+    db = int((query.get("db") if unix else parts.path.strip("/")) or 0)
     if db + _WORKER > 15:
         raise env.ConfigError(f"REDIS_URL: db {db} + test worker {_WORKER} is past Redis's 15")
+    if unix:
+        return f"unix://{parts.path}?{urlencode({**query, 'db': db + _WORKER})}"
     return parts._replace(path=f"/{db + _WORKER}").geturl()
 
 
@@ -40,7 +45,7 @@ if "REDIS_URL" not in os.environ or (
     _run_dir = Path(tempfile.mkdtemp(prefix="paperboy-test-"))
     os.environ["PAPERBOY_TEST_EMBEDDED_REDIS"] = str(_run_dir / "redis.sock")
     os.environ["REDIS_URL"] = f"unix://{_run_dir / 'redis.sock'}"
-elif _WORKER and not os.environ["REDIS_URL"].startswith("unix://"):
+elif _WORKER:
     # Processes the tests start (workers, manage.py) inherit this worker's db.
     os.environ["REDIS_URL"] = _worker_db(os.environ["REDIS_URL"])
 

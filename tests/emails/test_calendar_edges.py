@@ -110,7 +110,7 @@ def test_every_hour_around_an_edge_sends_each_reader_one_digest_per_local_date(
     assert received_by(smtp_server) == Counter(
         {r.email: len(expected_dates(r, first, last)) for r in readers}
     )
-    # The edge day's digest is headed with its own date, in the subject's day name too.
+    # The edge day's digest is headed with its own date and day name.
     edge_digest = Digest.objects.get(subscriber=readers[0], digest_date=EDGES[edge])
     heading = f"{EDGES[edge]:%A} {EDGES[edge].day} {EDGES[edge]:%B %Y}"
     message = next(m for m in smtp_server.messages if m["Message-ID"] == edge_digest.message_id)
