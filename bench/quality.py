@@ -1,9 +1,11 @@
 """Ranking quality: nDCG@20 / recall@20 of `python -m ranking.offline` on rankeval.py's tasks.
 
-    .venv/bin/python bench/quality.py --seeds 13 7 --configs light semantic \\
-        [--work /tmp/paperboy-quality] [--semantic-python /path/to/venv-with-semantic/bin/python]
+    .venv/bin/python bench/quality.py --seeds 13 7 --configs minilm-text lsa-text \\
+        [--work /tmp/paperboy-quality]
 
-`--configs light-text semantic-text` run the same with `--text-only` (paper categories ignored).
+`minilm` is what Paperboy ranks with, `lsa` the LSA-only baseline. A name ending in `-text` runs
+with `--text-only` (paper categories ignored): the headline, because on arxiv-ml the category is
+the relevance label. `minilm` without it shows the rows with categories, labelled as such.
 
 Builds each task from ../shared/data with rankeval.py into a temporary directory (the data never
 enters the repository), runs the offline CLI per configuration (the exact production code path),
@@ -97,7 +99,7 @@ def rows_of(task: str, scores: dict) -> dict[str, float]:
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--seeds", type=int, nargs="+", default=[13, 7])
-    p.add_argument("--configs", nargs="+", default=["light", "semantic"])
+    p.add_argument("--configs", nargs="+", default=["minilm-text", "lsa-text"])
     p.add_argument("--tasks", nargs="+", default=list(TASKS))
     p.add_argument("--work", type=Path, default=None)
     p.add_argument(
@@ -106,7 +108,6 @@ def main() -> None:
         default=-99.0,
         help="score floor; the default keeps full lists, as ranking quality is scored",
     )
-    p.add_argument("--semantic-python", default=sys.executable)
     a = p.parse_args()
     work = a.work or Path(tempfile.mkdtemp(prefix="paperboy-quality-"))
     table: dict[tuple[str, str, int], float] = {}
@@ -114,9 +115,7 @@ def main() -> None:
         for task in a.tasks:
             d = build(task, seed, work)
             for config in a.configs:
-                semantic = config.startswith("semantic")
-                python = a.semantic_python if semantic else sys.executable
-                s = run(d, config, python, work, a.floor)
+                s = run(d, config, sys.executable, work, a.floor)
                 print(json.dumps({"task": task, "seed": seed, "config": config, **s}), flush=True)
                 for row, v in rows_of(task, s).items():
                     table[(row, config, seed)] = v

@@ -1,6 +1,6 @@
 """Nightly ranking speed: N subscribers x M new papers, on the production code path.
 
-    .venv/bin/python bench/rank.py --subscribers 100000 --papers 1000 [--config light|semantic]
+    .venv/bin/python bench/rank.py --subscribers 100000 --papers 1000 [--config minilm|lsa]
 
 Papers are real (rankeval.py's arxiv-ml task, built into a temporary directory from
 ../shared/data); the catalogue is what is not new. Subscriber models are synthetic but made of
@@ -33,6 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from ranking.core import (  # noqa: E402
+    CONFIGS,
+    DEFAULT_CONFIG,
     Paper,
     Profile,
     ProfileFitter,
@@ -182,7 +184,7 @@ def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--subscribers", type=int, default=100_000)
     p.add_argument("--papers", type=int, default=1000)
-    p.add_argument("--config", default="light", choices=["light", "semantic"])
+    p.add_argument("--config", default=DEFAULT_CONFIG, choices=CONFIGS)
     p.add_argument("--chunk", type=int, default=4096)
     p.add_argument("--asl-sample", type=int, default=20)
     p.add_argument("--workers", type=int, default=2, help="processes, as Celery workers would")

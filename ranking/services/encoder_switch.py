@@ -48,7 +48,7 @@ def refresh_encoder(limit: int | None = None, force: bool = False) -> SwitchRepo
     `force`); prepare at most `limit` models per call (None: all, then switch)."""
     nxt = encoding.next_encoder_path()
     if not nxt.is_file():
-        if not (force or encoding.outgrown()):
+        if not (force or encoding.outgrown() or encoding.models_behind()):
             return SwitchReport("current")
         encoding.fit_encoder(nxt)
         logger.info("next encoder fit on the catalogue: preparing subscriber models")

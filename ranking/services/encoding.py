@@ -8,6 +8,7 @@ then switches in one transaction, so the nightly run never refits them all at on
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 
 from ranking import core
-from ranking.models import Paper
+from ranking.models import Paper, SubscriberModel
 
 _lock = threading.Lock()
 # Refit when the catalogue doubled, but not for a handful of papers.
@@ -97,7 +98,7 @@ def next_workspace() -> Workspace:
     """The prepared encoder with the whole catalogue encoded by it (not cached: it is used by
     the switch only, in one process)."""
     lsa = core.LsaEncoder.load(next_encoder_path())
-    encoder = _encoder_for(settings.RANKING_CONFIG, lsa)
+    encoder = _encoder_for(lsa)
     papers = core_papers(_catalogue_queryset().order_by("pk"))
     return Workspace(encoder, lsa, core.encode_papers(papers, encoder, lsa.words))
 
@@ -112,11 +113,22 @@ def outgrown() -> bool:
     return Paper.objects.count() >= max(2 * fitted_on, fitted_on + REFIT_MIN_GROWTH)
 
 
+def models_behind() -> bool:
+    """Stored models fitted with another encoder than the current one: an upgrade changed the
+    sentence encoder (its fingerprint is part of every model's). They are prepared beside the
+    current ones by the same switch as for an outgrown encoder, not refit inside a night."""
+    lsa = saved_encoder()
+    if lsa is None:
+        return False
+    current = _encoder_for(lsa).fingerprint()
+    return SubscriberModel.objects.exclude(encoder=current).exists()
+
+
 def workspace() -> Workspace:
     """The process-wide workspace; re-encodes only papers added since it was built."""
     with _lock:
         lsa = _load_or_fit()
-        encoder = _encoder_for(settings.RANKING_CONFIG, lsa)
+        encoder = _encoder_for(lsa)
         cached = _cache.get("workspace")
         if isinstance(cached, Workspace) and cached.fingerprint == encoder.fingerprint():
             newest = int(cached.catalogue.ids[-1]) if len(cached.catalogue) else 0
@@ -180,14 +192,16 @@ def _load(path: Path) -> core.LsaEncoder:
     return lsa
 
 
-def _encoder_for(config: str, lsa: core.LsaEncoder) -> core.Encoder:
-    if config == "light":
-        return lsa
-    semantic = core.MiniLMEncoder()
-    semantic.ensure_available()
+def _encoder_for(lsa: core.LsaEncoder) -> core.Encoder:
     cache_dir = Path(settings.RANKING_MODEL_DIR) / "minilm-cache"
-    minilm = core.configs.CachedEncoder(semantic, cache_dir)
-    return core.ConcatEncoder([(minilm, 1.0), (lsa, core.configs.LSA_WEIGHT_IN_SEMANTIC)])
+    return core.configs.combined(lsa, sentence_encoder(), cache_dir)
+
+
+@functools.cache
+def sentence_encoder() -> core.MiniLMEncoder:
+    """One per process: it holds the loaded model and remembers recent encodings (a refit LSA
+    does not change it)."""
+    return core.MiniLMEncoder(threads=settings.RANKING_ENCODER_THREADS)
 
 
 def _catalogue_queryset() -> QuerySet[Paper]:

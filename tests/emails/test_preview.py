@@ -27,7 +27,12 @@ def catalogue(settings, model_dir: Path) -> None:
     """The demo corpus plus three papers: the ranking needs a real catalogue to calibrate."""
     settings.RANKING_MODEL_DIR = model_dir
     call_command("load_demo_papers", stdout=StringIO())
-    PaperFactory(title="Dense retrieval for science", categories=["cs.IR"], upvotes=9)
+    PaperFactory(
+        title="Dense retrieval for science",
+        abstract="Dual encoders retrieve scientific papers for a query better than BM25.",
+        categories=["cs.IR"],
+        upvotes=9,
+    )
     PaperFactory(title="Graph neural network message passing", abstract="graphs")
     PaperFactory(title="Unrelated cooking paper", abstract="soup", categories=["physics"])
 

@@ -1,15 +1,12 @@
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from ranking.core import ConcatEncoder, EncoderUnavailable, LsaEncoder, MiniLMEncoder
+from ranking.core import ConcatEncoder, EncoderUnavailable, LsaEncoder
 from tests.ranking.corekit import corpus
-
-SEMANTIC_INSTALLED = importlib.util.find_spec("sentence_transformers") is not None
 
 
 def test_the_lsa_encoder_gives_unit_vectors_and_survives_a_round_trip(tmp_path: Path) -> None:
@@ -51,18 +48,6 @@ def test_a_truncated_encoder_file_is_a_clear_error_and_saving_never_leaves_one(
 def test_an_unfitted_encoder_says_so() -> None:
     with pytest.raises(EncoderUnavailable, match="not fitted"):
         LsaEncoder().encode(["x"])
-
-
-@pytest.mark.skipif(SEMANTIC_INSTALLED, reason="the semantic extra is installed here")
-def test_the_semantic_encoder_without_its_extra_names_the_extra() -> None:
-    with pytest.raises(EncoderUnavailable, match=r"pip install 'paperboy\[semantic\]'"):
-        MiniLMEncoder().encode(["a paper"])
-
-
-@pytest.mark.skipif(not SEMANTIC_INSTALLED, reason="needs the semantic extra")
-def test_the_semantic_encoder_with_missing_model_files_names_them(tmp_path: Path) -> None:
-    with pytest.raises(EncoderUnavailable, match="model files are missing"):
-        MiniLMEncoder(model_dir=tmp_path).encode(["a paper"])
 
 
 def test_a_concat_encoder_queries_only_its_sentence_part() -> None:

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -74,14 +73,17 @@ def test_a_malformed_line_names_the_file_and_line(tmp_path: Path) -> None:
         main(args(paths))
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("sentence_transformers") is not None,
-    reason="the semantic extra is installed here",
-)
-def test_the_semantic_config_without_its_extra_fails_clearly(tmp_path: Path, capsys) -> None:
+def test_a_damaged_model_file_fails_clearly_before_any_work(
+    tmp_path: Path, capsys, monkeypatch
+) -> None:
     paths = write_task(tmp_path)
-    assert main(args(paths, "--config", "semantic")) == 3
-    assert "pip install 'paperboy[semantic]'" in capsys.readouterr().err
+    damaged = tmp_path / "model.onnx"
+    damaged.write_bytes(b"not a model")
+    monkeypatch.setattr("ranking.core.minilm._installed_model", lambda: damaged)
+    assert main(args(paths)) == 3
+    err = capsys.readouterr().err
+    assert f"model file {damaged} is 11 bytes, expected 22928619" in err
+    assert "pip install --force-reinstall" in err
     assert not paths["out"].exists()
 
 

@@ -64,6 +64,19 @@ def test_an_outgrown_encoder_is_switched_with_every_model_prepared(readers, toda
     assert (counts.refit, counts.ranked) == (0, 3)
 
 
+def test_models_of_an_older_encoder_are_prepared_and_switched_after_an_upgrade(today) -> None:
+    subs = [SubscriberFactory(keywords=[k]) for k in ("retrieval", "vision")]
+    rank_subscribers([s.pk for s in subs], today)
+    # As an install upgraded from LSA-only ranking leaves them (its catalogue did not grow).
+    SubscriberModel.objects.update(encoder="lsa:0123456789abcdef")
+    assert encoding.models_behind()
+    report = refresh_encoder()
+    assert (report.state, report.refit) == ("switched", 2)
+    assert encoders() == {report.fingerprint}
+    assert not encoding.models_behind()
+    assert refresh_encoder().state == "current"
+
+
 def test_a_stopped_preparation_resumes_without_refitting_prepared_models(readers, today) -> None:
     before = encoders()
     assert refresh_encoder(limit=2).state == "preparing"
