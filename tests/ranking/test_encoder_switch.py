@@ -131,6 +131,7 @@ def test_a_damaged_next_encoder_is_fit_again(readers) -> None:
 def test_the_task_on_an_empty_catalogue_says_there_is_nothing_to_fit() -> None:
     from ranking.models import Paper
 
-    Paper.objects.all().delete()
+    Paper.objects.all().delete()  # a new install before any paper: no encoder fit yet either
+    encoding.encoder_path().unlink()
     assert "catalogue is empty" in tasks.refresh_encoder.apply().get()
     assert not encoding.next_encoder_path().exists()
