@@ -132,6 +132,7 @@ def test_the_task_on_an_empty_catalogue_says_there_is_nothing_to_fit() -> None:
     from ranking.models import Paper
 
     Paper.objects.all().delete()  # a new install before any paper: no encoder fit yet either
-    encoding.encoder_path().unlink()
+    for fitted in encoding.encoder_path().parent.glob("lsa-encoder*"):
+        fitted.unlink()
     assert "catalogue is empty" in tasks.refresh_encoder.apply().get()
     assert not encoding.next_encoder_path().exists()
