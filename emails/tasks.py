@@ -48,6 +48,8 @@ def run_nightly(slot: str | None = None) -> int | None:
         if run is None:
             return None
         chunks = nightly.plan_chunks(run)
+    if chunks:
+        nightly.encode_new_papers()
     fan_out(run.pk, chunks)
     return run.pk
 

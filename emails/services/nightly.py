@@ -118,6 +118,22 @@ def chunk_done(run_id: int | None) -> None:
     ).update(status=NightlyRun.Status.DONE, finished_at=timezone.now())
 
 
+def encode_new_papers() -> None:
+    """Encode the papers ingested since the last run, once, before the chunks fan out: they
+    land in RANKING_MODEL_DIR's encoding cache, which every worker's rank chunks then read,
+    instead of each worker encoding tonight's papers itself (about a minute per 1,000). A
+    failure here is only logged: each rank chunk meets it again and records it in the run."""
+    from ranking.core import EncoderUnavailable
+    from ranking.services.encoding import workspace
+
+    try:
+        workspace()
+    except EncoderUnavailable as exc:  # an empty catalogue, a damaged model file: one line
+        logger.warning("tonight's papers not encoded before the run: %s", exc)
+    except Exception:
+        logger.exception("tonight's papers could not be encoded before the run")
+
+
 def rank_chunk(subscriber_ids: Sequence[int], digest_date: date) -> tuple[int, str]:
     """Rank those without recommendations for the date yet; (how many ranked, error).
 

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+import numpy as np
 import pytest
 import time_machine
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from emails.models import Digest, NightlyRun
 from emails.services import ledger
-from emails.services.nightly import due_subscribers, local_due
+from emails.services.nightly import due_subscribers, encode_new_papers, local_due
 from emails.services.send import send_digests
 from emails.tasks import recover_deliveries, run_nightly
 from ranking.models import IngestionRun
+from ranking.services import encoding
 from tests.emails.delivery import DAY, ON_DAY, SLOT, assert_exactly_once, record_pending, states
 from tests.emails.delivery import due_subscribers as make_due
-from tests.factories import SubscriberFactory
+from tests.factories import PaperFactory, SubscriberFactory
 from tests.smtp import SMTPServer
 
 pytestmark = ON_DAY
@@ -196,3 +198,27 @@ def test_an_old_digest_an_operator_retries_is_sent_not_expired(smtp_server: SMTP
         report = recover_deliveries.delay(0).get()
     assert (report["pending"], report["expired"]) == (1, 0)
     assert_exactly_once(smtp_server, readers, DAY)
+
+
+@pytest.mark.django_db
+def test_the_run_encodes_new_papers_once_into_the_cache_every_worker_reads(
+    settings: SettingsWrapper, tmp_path
+) -> None:
+    settings.RANKING_MODEL_DIR = tmp_path
+    encoding._cache.clear()
+    papers = PaperFactory.create_batch(60)
+    encode_new_papers()
+    [cache] = (tmp_path / "minilm-cache").glob("*.npz")
+    with np.load(cache) as z:
+        assert len(z["keys"]) >= len(papers)
+    encoding._cache.clear()
+
+
+@pytest.mark.django_db
+def test_a_run_on_an_empty_catalogue_logs_one_line_and_goes_on(
+    settings: SettingsWrapper, tmp_path, caplog
+) -> None:
+    settings.RANKING_MODEL_DIR = tmp_path
+    encoding._cache.clear()
+    encode_new_papers()
+    assert "not encoded before the run: the catalogue is empty" in caplog.text
