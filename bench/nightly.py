@@ -29,6 +29,7 @@ import argparse
 import logging
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -122,6 +123,9 @@ def setup(subscribers: int, papers: int, hour: int, precomputed: bool, flush: bo
     )
     if not precomputed:
         store_models(readers)
+        # Fitting the models encoded every paper; drop those encodings so that the night
+        # encodes tonight's papers itself, as after a real ingestion.
+        shutil.rmtree(Path(os.environ["RANKING_MODEL_DIR"]) / "minilm-cache", ignore_errors=True)
     if precomputed:
         batch: list[Recommendation] = []
         for reader in readers:
