@@ -291,9 +291,9 @@ class ProfileFitter:
 
 
 def default_fit_settings(encoder: Encoder) -> FitSettings:
-    """The fit of each shipped configuration. LSA alone (light) gains from the exact-word model
-    (seed 13, titles-only CiteULike 0.168 -> 0.214 nDCG@20); beside MiniLM (semantic) it lost
-    (CiteULike with abstracts 0.427 -> 0.418), so there it is off."""
+    """The fit of each configuration. LSA alone (the benchmark baseline) gains from the exact-word
+    model (seed 13, titles-only CiteULike 0.168 -> 0.214 nDCG@20); beside MiniLM (what Paperboy
+    ranks with) it lost (CiteULike with abstracts 0.427 -> 0.418), so there it is off."""
     return FitSettings(
         sparse_weight=LIGHT_SPARSE_WEIGHT if isinstance(encoder, LsaEncoder) else 0.0
     )
