@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import threading
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -84,13 +87,22 @@ class CachedEncoder:
 
     def _load_disk(self) -> None:
         f = self._file()
-        if f is not None and f.is_file():
+        if f is None or not f.is_file():
+            return
+        try:
             with np.load(f, allow_pickle=False) as z:
                 self.memo.update(zip(z["keys"].tolist(), z["vectors"], strict=True))
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+            # Only a cache: a damaged file (a full disk, an old format) costs re-encoding.
+            return
 
     def _save_disk(self) -> None:
         f = self._file()
         if f is None or len(self.memo) < 50:
             return
         f.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(f, keys=np.array(list(self.memo)), vectors=np.vstack(list(self.memo.values())))
+        # Several workers share the directory: each writes its own temporary file and renames
+        # it, so a reader never sees half a file (the last writer's complete file wins).
+        tmp = f.with_name(f".{f.stem}.{os.getpid()}.{threading.get_ident()}.npz")
+        np.savez(tmp, keys=np.array(list(self.memo)), vectors=np.vstack(list(self.memo.values())))
+        tmp.replace(f)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from ranking.core import ConcatEncoder, EncoderUnavailable, LsaEncoder
+from ranking.core.configs import CachedEncoder
 from tests.ranking.corekit import corpus
 
 
@@ -58,3 +59,16 @@ def test_a_concat_encoder_queries_only_its_sentence_part() -> None:
     assert both.encode(texts[:2]).shape == (2, 12)
     q = both.encode_query(["galaxy"])
     assert not q[0, 8:].any()
+
+
+def test_the_encoding_cache_survives_a_damaged_file_and_never_leaves_half_a_file(
+    tmp_path: Path,
+) -> None:
+    texts = [p.text for p in corpus(20, "t", seed=1)]  # the cache is written from 50 texts
+    lsa = LsaEncoder(components=8).fit(texts)
+    cache = CachedEncoder(lsa, tmp_path)
+    want = cache.encode(texts)
+    [saved] = tmp_path.iterdir()  # renamed into place: no temporary file left beside it
+    assert np.allclose(CachedEncoder(lsa, tmp_path).encode(texts), want)
+    saved.write_bytes(saved.read_bytes()[:200])  # as a full disk or a killed writer leaves it
+    assert np.allclose(CachedEncoder(lsa, tmp_path).encode(texts), want)
