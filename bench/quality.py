@@ -49,12 +49,12 @@ def build(task: str, seed: int, work: Path) -> Path:
     return out
 
 
-def run(task_dir: Path, config: str, python: str, work: Path, floor: float) -> dict:
+def run(task_dir: Path, config: str, work: Path, floor: float) -> dict:
     out = task_dir / f"rankings-{config}-floor{floor:g}.jsonl"
     t0 = time.perf_counter()
     subprocess.run(  # noqa: S603 (our own scripts, fixed arguments)
         [
-            python,
+            sys.executable,
             "-m",
             "ranking.offline",
             "--papers",
@@ -115,7 +115,7 @@ def main() -> None:
         for task in a.tasks:
             d = build(task, seed, work)
             for config in a.configs:
-                s = run(d, config, sys.executable, work, a.floor)
+                s = run(d, config, work, a.floor)
                 print(json.dumps({"task": task, "seed": seed, "config": config, **s}), flush=True)
                 for row, v in rows_of(task, s).items():
                     table[(row, config, seed)] = v

@@ -26,7 +26,6 @@ def build_encoder(
     config: str,
     catalogue_texts: Sequence[str],
     cache_dir: str | Path | None = None,
-    sentence: MiniLMEncoder | None = None,
 ) -> tuple[Encoder, LsaEncoder]:
     """The encoder of a configuration, fitted on the catalogue, and its LSA part (term index)."""
     if config not in CONFIGS:
@@ -34,7 +33,7 @@ def build_encoder(
     lsa = LsaEncoder().fit(catalogue_texts)
     if config == "lsa":
         return lsa, lsa
-    return combined(lsa, sentence or MiniLMEncoder(), cache_dir), lsa
+    return combined(lsa, MiniLMEncoder(), cache_dir), lsa
 
 
 def combined(

@@ -184,4 +184,4 @@ class MiniLMEncoder:
 
 def _clip(text: str) -> str:
     # An empty text still encodes ([CLS] [SEP]): a paper with only a title is a real paper.
-    return text[:MAX_CHARS] if len(text) > MAX_CHARS else text
+    return text[:MAX_CHARS]

@@ -193,8 +193,15 @@ def _load(path: Path) -> core.LsaEncoder:
 
 
 def _encoder_for(lsa: core.LsaEncoder) -> core.Encoder:
+    """The combined encoder of this LSA, kept while the LSA is current: its encoding cache is
+    read from disk once per process, not again at every chunk that finds new papers."""
     cache_dir = Path(settings.RANKING_MODEL_DIR) / "minilm-cache"
-    return core.configs.combined(lsa, sentence_encoder(), cache_dir)
+    cached = _cache.get("encoder")
+    if isinstance(cached, tuple) and cached[0] is lsa and cached[1] == cache_dir:
+        return cached[2]
+    encoder = core.configs.combined(lsa, sentence_encoder(), cache_dir)
+    _cache["encoder"] = (lsa, cache_dir, encoder)
+    return encoder
 
 
 @functools.cache
