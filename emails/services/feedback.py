@@ -70,11 +70,12 @@ def is_expired(digest: Digest, today: date | None = None) -> bool:
 
 
 def paper_target_url(paper: Paper) -> str:
-    """Where a click on `paper` goes: its own page, never anything taken from the request."""
+    """Where a click on `paper` goes: its publisher's page, else its page on this site (demo,
+    DOI-only and title-only papers have no usable URL); never anything taken from the request."""
     for url in (paper.abs_url, paper.pdf_url):
         if url and url.lower().startswith(("https://", "http://")):
             return url
-    return settings.SITE_URL + reverse("ranking:home")
+    return settings.SITE_URL + reverse("ranking:paper", args=[paper.canonical_id])
 
 
 def record_click(digest: Digest, paper: Paper, user_agent: str = "") -> LinkEvent:

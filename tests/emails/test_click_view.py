@@ -58,16 +58,33 @@ def test_it_ignores_any_target_in_the_query_string(
     assert response["Location"] == "https://arxiv.org/abs/2611.00001"
 
 
-def test_it_sends_a_paper_without_its_own_page_to_the_site(
+def test_it_sends_a_paper_without_a_publisher_url_to_its_own_page(
     client: Client, subscriber: Subscriber
 ) -> None:
-    unsafe = PaperFactory(abs_url="", pdf_url="")
+    demo_like = PaperFactory(abs_url="", pdf_url="")
     hostile = PaperFactory(abs_url="javascript:alert(1)", pdf_url="https://arxiv.org/pdf/1")
-    message = build_digest(subscriber, DAY, items_for([unsafe, hostile]))
+    message = build_digest(subscriber, DAY, items_for([demo_like, hostile]))
     assert message is not None
     first, second = (urlsplit(u).path for u in links(parts(message)[1], "click"))
-    assert client.get(first)["Location"] == "http://testserver/papers/"
+    target = client.get(first)["Location"]
+    assert target == f"http://testserver/papers/{demo_like.canonical_id}/"
+    assert client.get(target).status_code == 200
     assert client.get(second)["Location"] == "https://arxiv.org/pdf/1"
+
+
+@pytest.mark.parametrize("canonical_id", ["title:bd180e442706b8db", "doi:10.1000/xyz"])
+def test_a_doi_or_title_only_paper_lands_on_its_page(
+    client: Client, subscriber: Subscriber, canonical_id: str
+) -> None:
+    paper = PaperFactory(canonical_id=canonical_id, title="Only known by its id")
+    message = build_digest(subscriber, DAY, items_for([paper]))
+    assert message is not None
+    [click] = (urlsplit(u).path for u in links(parts(message)[1], "click"))
+    target = client.get(click)["Location"]
+    assert target == f"http://testserver/papers/{canonical_id}/"
+    page = client.get(target)
+    assert page.status_code == 200
+    assert b"Only known by its id" in page.content
 
 
 def test_a_head_request_redirects_without_counting(client: Client, digest_links: list[str]) -> None:

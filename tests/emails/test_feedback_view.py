@@ -63,6 +63,19 @@ def test_confirming_records_feedback(
     assert (event.kind, event.paper, event.digest) == (kind, papers[2], Digest.objects.get())
 
 
+@pytest.mark.parametrize("done", [False, True])
+def test_open_the_paper_reaches_the_papers_own_page_without_a_publisher_url(
+    client: Client, subscriber: Subscriber, done: bool
+) -> None:
+    paper = PaperFactory(abs_url="", pdf_url="")
+    message = build_digest(subscriber, DAY, items_for([paper]))
+    assert message is not None
+    [more] = (urlsplit(u).path for u in links(parts(message)[1], "more"))
+    response = client.post(more) if done else client.get(more)
+    own_page = f'href="http://testserver/papers/{paper.canonical_id}/"'
+    assert own_page.encode() in response.content
+
+
 def test_a_change_of_mind_updates_the_one_feedback_row(
     client: Client, feedback_links: dict[str, list[str]]
 ) -> None:
