@@ -123,10 +123,19 @@ def paper_view(request: HttpRequest, canonical_id: str) -> HttpResponse:
         "authors_shown": paper.authors[:50] if isinstance(paper.authors, list) else [],
         "authors_hidden": max(0, len(paper.authors) - 50) if isinstance(paper.authors, list) else 0,
         "versions": range(paper.version, 0, -1) if row.arxiv_id else range(0),
+        "doi": _doi_of(paper),
         "similar": [browse.paper_row(p) for p in similar.similar_papers(paper)],
         "subscribe_url": reverse("subscriptions:signup") + "?" + _seed_query(paper) + "#subscribe",
     }
     return render(request, "ranking/paper.html", context)
+
+
+def _doi_of(paper: Paper) -> str:
+    """The DOI to show: a `doi:` canonical id is one even if the record's own field is empty.
+    (A `title:` id is a hash, not an identifier a reader can use: the page never shows it.)"""
+    if paper.doi:
+        return paper.doi
+    return paper.canonical_id.removeprefix("doi:") if paper.canonical_id.startswith("doi:") else ""
 
 
 def _seed_query(paper: Paper) -> str:

@@ -125,3 +125,28 @@ def test_a_paper_with_thousands_of_authors_shows_fifty(client: Client) -> None:
     assert "Author 49" in html
     assert "Author 50," not in html
     assert "and 2950 more" in html
+
+
+def test_a_title_only_paper_shows_no_id(client: Client) -> None:
+    paper = PaperFactory(title="Known by its title alone")
+    html = client.get(f"/papers/{paper.canonical_id}/").content.decode()
+    record = html[html.index("<h2>Record</h2>") : html.index("Similar papers")]
+    assert paper.canonical_id not in record
+    assert "arXiv id" not in record
+    assert "DOI" not in record
+
+
+def test_an_arxiv_paper_shows_its_arxiv_id(client: Client) -> None:
+    PaperFactory(canonical_id="2401.01234", title="An arXiv paper")
+    html = client.get("/papers/2401.01234/").content.decode()
+    assert "<dt>arXiv id</dt><dd><code>2401.01234</code></dd>" in html
+
+
+def test_a_doi_only_paper_shows_its_doi(client: Client) -> None:
+    PaperFactory(canonical_id="doi:10.1000/xyz", title="A DOI paper", doi="")
+    response = client.get("/papers/doi:10.1000/xyz/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    doi_link = '<a href="https://doi.org/10.1000/xyz" rel="noopener">10.1000/xyz</a>'
+    assert f"<dt>DOI</dt><dd>{doi_link}</dd>" in html
+    assert "doi:10.1000/xyz</code>" not in html
