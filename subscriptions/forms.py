@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import zoneinfo
+from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
@@ -146,6 +147,68 @@ class PreferencesForm(forms.Form):
             if cleaned.get(name) in (None, "") and name not in self.errors:
                 cleaned[name] = self.fields[name].initial
         return cleaned
+
+
+class KeptIdsField(forms.MultipleChoiceField):
+    """Ticked boxes over ids the subscriber has. An id that is no longer theirs (removed in
+    another tab) is dropped, not an error; the result keeps the choices' order."""
+
+    widget = forms.CheckboxSelectMultiple
+    ids: list[str] = []
+
+    def set_ids(self, ids: Sequence[str]) -> None:
+        self.ids = list(ids)
+        self.choices = [(item, item) for item in self.ids]
+
+    def valid_value(self, value: str) -> bool:
+        return True  # filtered in clean(): nothing outside `ids` gets through
+
+    def clean(self, value: Any) -> list[str]:
+        ticked = set(super().clean(value))
+        return [item for item in self.ids if item in ticked]
+
+
+class ManagePreferencesForm(PreferencesForm):
+    """The preference centre's form: the chosen seed papers are boxes to keep (ticked at
+    first) and `seed_papers` only adds more. It cleans to one `seed_papers` list, kept ids
+    first, so `apply_preferences` stays the one place that writes them."""
+
+    keep_seed_papers = KeptIdsField(required=False, label="Papers like these")
+
+    def __init__(self, *args: Any, current_seed_ids: Sequence[str] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["keep_seed_papers"].set_ids(current_seed_ids)  # type: ignore[attr-defined]
+        self.fields["seed_papers"].label = "Add papers like these"
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        kept = cleaned.pop("keep_seed_papers", [])
+        if "seed_papers" not in cleaned:
+            return cleaned  # the added ids have errors: nothing is saved anyway
+        seeds = merge_ids(kept, cleaned["seed_papers"])
+        if len(seeds) > SEED_LIMITS[0]:
+            self.add_error(
+                "seed_papers",
+                f"At most {SEED_LIMITS[0]} papers in all, please (that would be {len(seeds)}): "
+                "untick some to make room.",
+            )
+        else:
+            cleaned["seed_papers"] = seeds
+        return cleaned
+
+
+def merge_ids(*lists: Sequence[str]) -> list[str]:
+    """The ids of `lists` in order, each once (compared as StringListField does, ignoring case)."""
+    merged: dict[str, str] = {}
+    for item in (item for ids in lists for item in ids):
+        merged.setdefault(item.casefold(), item)
+    return list(merged.values())
+
+
+class UndoFeedbackForm(forms.Form):
+    """Which rating to undo. Bounded, so a huge number is a form error, not a database one."""
+
+    feedback = forms.IntegerField(min_value=1, max_value=2**63 - 1)
 
 
 class SignupForm(PreferencesForm):

@@ -7,8 +7,10 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -16,9 +18,15 @@ from django.views.decorators.http import require_http_methods
 from ranking.models import Paper
 from ranking.views import find_paper, trending_context
 from subscriptions import ratelimits, tokens
-from subscriptions.forms import DeleteAccountForm, EmailOnlyForm, PreferencesForm, SignupForm
+from subscriptions.forms import (
+    DeleteAccountForm,
+    EmailOnlyForm,
+    ManagePreferencesForm,
+    SignupForm,
+    UndoFeedbackForm,
+)
 from subscriptions.models import Subscriber
-from subscriptions.services import erasure, preferences, signup
+from subscriptions.services import centre, erasure, preferences, signup
 from subscriptions.services.links import (
     feed_url,
     manage_url,
@@ -133,40 +141,70 @@ def confirm_view(request: HttpRequest, subscriber: Subscriber, token: str) -> Ht
 @require_http_methods(["GET", "POST"])
 @token_view("manage")
 def manage_view(request: HttpRequest, subscriber: Subscriber, token: str) -> HttpResponse:
-    form = PreferencesForm(initial=_initial(subscriber))
-    saved = False
-    if request.method == "POST":
-        action = request.POST.get("action", "save")
-        if action in {"pause", "resume"}:
-            preferences.set_paused(subscriber, paused=action == "pause")
-            return redirect("subscriptions:manage", token=token)
-        if action == "resubscribe":
-            preferences.resubscribe(subscriber)
-            return redirect("subscriptions:manage", token=token)
-        if action == "reset_feed":
-            preferences.reset_feed_link(subscriber)
-            return redirect("subscriptions:manage", token=token)
-        form = PreferencesForm(request.POST)
-        if form.is_valid():
-            preferences.update_preferences(subscriber, form.cleaned_data)
-            saved = True
+    if request.method == "GET":
+        return _manage_page(request, subscriber, token, _preferences_form(subscriber))
+    action = request.POST.get("action", "save")
+    if action in {"pause", "resume"}:
+        preferences.set_paused(subscriber, paused=action == "pause")
+        return redirect("subscriptions:manage", token=token)
+    if action == "resubscribe":
+        preferences.resubscribe(subscriber)
+        return redirect("subscriptions:manage", token=token)
+    if action == "reset_feed":
+        preferences.reset_feed_link(subscriber)
+        return redirect("subscriptions:manage", token=token)
+    if action == "undo_feedback":
+        return _undo_feedback(request, subscriber, token)
+    form = _preferences_form(subscriber, request.POST)
+    if not form.is_valid():
+        return _manage_page(request, subscriber, token, form, status=400)
+    preferences.update_preferences(subscriber, form.cleaned_data)
+    # A fresh form: the kept and added papers are now one list, and the "add" box is empty.
+    form = _preferences_form(subscriber)
+    return _manage_page(request, subscriber, token, form, saved=True)
+
+
+def _preferences_form(subscriber: Subscriber, data: Any = None) -> ManagePreferencesForm:
+    initial = {name: getattr(subscriber, name) for name in preferences.PREFERENCE_FIELDS}
+    initial["topics"] = [topic.slug for topic in subscriber.topics.all()]
+    initial["keep_seed_papers"] = subscriber.seed_paper_ids
+    return ManagePreferencesForm(data, initial=initial, current_seed_ids=subscriber.seed_paper_ids)
+
+
+def _undo_feedback(request: HttpRequest, subscriber: Subscriber, token: str) -> HttpResponse:
+    form = UndoFeedbackForm(request.POST)
+    if not form.is_valid():
+        notice, status = "That rating could not be read; nothing was changed.", 400
+    elif not preferences.undo_feedback(subscriber, form.cleaned_data["feedback"]):
+        notice, status = "That rating is not in your list (already undone?); nothing changed.", 404
+    else:
+        messages.success(request, "Undone: your digests no longer learn from that rating.")
+        return redirect(reverse("subscriptions:manage", kwargs={"token": token}) + "#rated")
+    form_page = _preferences_form(subscriber)
+    return _manage_page(request, subscriber, token, form_page, status=status, undo_error=notice)
+
+
+def _manage_page(
+    request: HttpRequest,
+    subscriber: Subscriber,
+    token: str,
+    form: ManagePreferencesForm,
+    *,
+    status: int = 200,
+    **extra: Any,
+) -> HttpResponse:
     context = {
         "subscriber": subscriber,
         "form": form,
         "token": token,
-        "saved": saved,
+        "seed_rows": centre.seed_papers_of(subscriber.seed_paper_ids),
+        "kept_seed_ids": set(form["keep_seed_papers"].value() or []),
+        "rated": centre.rated_papers(subscriber),
         "unsubscribe_url": unsubscribe_url(subscriber),
         "feed_url": feed_url(subscriber),
+        **extra,
     }
-    status = 400 if form.errors else 200
     return render(request, "subscriptions/manage.html", context, status=status)
-
-
-def _initial(subscriber: Subscriber) -> dict[str, Any]:
-    initial = {name: getattr(subscriber, name) for name in preferences.PREFERENCE_FIELDS}
-    initial["topics"] = [topic.slug for topic in subscriber.topics.all()]
-    initial["seed_papers"] = subscriber.seed_paper_ids
-    return initial
 
 
 @require_http_methods(["GET"])

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from ranking.identifiers import title_id
 from ranking.models import Paper, Recommendation
-from subscriptions.models import Subscriber, Topic
+from subscriptions.models import Feedback, Subscriber, Topic
 
 
 class PaperFactory(factory.django.DjangoModelFactory[Paper]):
@@ -57,3 +57,14 @@ class RecommendationFactory(factory.django.DjangoModelFactory[Recommendation]):
     score = 0.9
     explanation = "Matches “retrieval”"
     interest = "retrieval"
+
+
+class FeedbackFactory(factory.django.DjangoModelFactory[Feedback]):
+    """A "more like this" rating from a digest; pass kind="disliked" for "less like this"."""
+
+    class Meta:
+        model = Feedback
+
+    subscriber = factory.SubFactory(SubscriberFactory)
+    paper = factory.SubFactory(PaperFactory)
+    kind = Feedback.Kind.LIKED

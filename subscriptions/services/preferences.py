@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from ranking.models import Paper
 from ranking.tasks import refresh_subscriber_model
-from subscriptions.models import Subscriber
+from subscriptions.models import Feedback, Subscriber
 from subscriptions.services.audit import record_event
 
 PREFERENCE_FIELDS = (
@@ -53,6 +53,25 @@ def update_preferences(subscriber: Subscriber, preferences: dict[str, Any]) -> N
         record_event("preferences_updated", subscriber, fields=sorted(preferences))
         # Seconds after the change, not at night: the next digest already reflects it.
         refresh_subscriber_model.delay_on_commit(subscriber.pk)
+
+
+def undo_feedback(subscriber: Subscriber, feedback_id: int) -> bool:
+    """Delete one of the subscriber's "more/less like this" ratings and refit their model.
+
+    False, and nothing changed, for an id that is not one of theirs (another subscriber's, or
+    already undone): the delete is claimed by its row count, so two clicks undo once.
+    """
+    mine = Feedback.objects.filter(pk=feedback_id, subscriber=subscriber)
+    with transaction.atomic():
+        rating = mine.values("kind", "paper__canonical_id").first()
+        deleted, _ = mine.delete()
+        if rating is None or not deleted:
+            return False
+        record_event(
+            "feedback_undone", subscriber, paper=rating["paper__canonical_id"], kind=rating["kind"]
+        )
+        refresh_subscriber_model.delay_on_commit(subscriber.pk)
+    return True
 
 
 def set_paused(subscriber: Subscriber, paused: bool, *, user: Any = None) -> bool:
