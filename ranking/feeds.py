@@ -36,10 +36,17 @@ def paper_path(paper: Paper) -> str:
     return reverse("ranking:paper", kwargs={"canonical_id": paper.canonical_id})
 
 
-def paper_when(paper: Paper) -> datetime:
+def paper_published(paper: Paper) -> datetime | None:
+    """The entry's <published>: the day it trended, else the paper's publication date. Never
+    `first_seen` (when this catalogue met it): a reader would take that for the paper's date."""
     if paper.trending_on is not None:
         return datetime.combine(paper.trending_on, time.min, tzinfo=UTC)
-    return paper.published or paper.first_seen
+    return paper.published
+
+
+def paper_when(paper: Paper) -> datetime:
+    """The entry's <updated>, which Atom requires: `first_seen` is honest there."""
+    return paper_published(paper) or paper.first_seen
 
 
 def paper_summary(paper: Paper, prefix: str = "") -> str:
@@ -71,8 +78,8 @@ class PaperFeed(Feed):
     def item_categories(self, paper: Paper) -> list[str]:
         return [str(c) for c in paper.categories[:5]] if isinstance(paper.categories, list) else []
 
-    def item_pubdate(self, paper: Paper) -> datetime:
-        return paper_when(paper)
+    def item_pubdate(self, paper: Paper) -> datetime | None:
+        return paper_published(paper)
 
     def item_updateddate(self, paper: Paper) -> datetime:
         return paper_when(paper)

@@ -175,3 +175,14 @@ def test_invalid_or_revoked_feed_tokens_are_404(
     response = client.get(f"/feeds/you/{make_token(reader)}/")
     assert response.status_code == 404
     assert "not valid" in response.content.decode()
+
+
+@pytest.mark.clock("2026-11-26T12:00Z", tick=False)
+def test_an_entry_never_gives_first_seen_as_its_publication_date(client: Client) -> None:
+    """Only the catalogue's date is known: <updated> has it, <published> is left out."""
+    PaperFactory(title="Undated", upvotes=2, published=None, trending_on=None)
+    PaperFactory(title="Dated", upvotes=1, published=datetime(2026, 11, 25, 9, tzinfo=UTC))
+    undated, dated = parse(client.get("/feeds/trending/")).entries
+    assert "published" not in undated
+    assert undated.updated.startswith("2026-11-26T12:00")
+    assert dated.published.startswith("2026-11-25T09:00")
