@@ -110,6 +110,7 @@ def run(args: argparse.Namespace) -> dict[str, float]:
                 "profile": res.profile_id,
                 "ranked": [r.paper_id for r in res.recommendations],
                 "explanations": [r.explanation for r in res.recommendations],
+                "scores": [r.score for r in res.recommendations],
             }
             if res.reason:
                 row["reason"] = res.reason

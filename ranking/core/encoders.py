@@ -23,6 +23,8 @@ from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
+from ranking.core.words import phrase_terms
+
 
 class EncoderUnavailable(RuntimeError):
     """The encoder's file or optional dependency is missing; the message says how to fix it."""
@@ -54,9 +56,9 @@ class TermIndex:
     def __init__(self) -> None:
         self.vectorizer = TfidfVectorizer(
             sublinear_tf=True,
-            strip_accents="unicode",
-            stop_words="english",
-            ngram_range=(1, 2),
+            # Words and the phrases of adjacent words, never across a stop word or a clause
+            # end (words.py): the terms explanations quote are ones the paper wrote.
+            analyzer=phrase_terms,
             min_df=2,
             max_df=0.5,
             dtype=np.float32,

@@ -1,13 +1,17 @@
-"""One short line per recommended paper, for the email: why this paper, for this subscriber.
+"""One short line per recommended paper, for the email: why this paper, for this subscriber, in
+words a researcher would write.
 
-    For <interest>; by an author you follow (<names>); matches “a”, “b”, “c”; like “<liked
-    paper>”; in <categories>; trending (<count>)
+    For <interest, as the reader typed it>; mentions “phrase”, “phrase”
+    Like “<title>”, a paper you liked (or chose); by <name>, an author you follow;
+    in <categories>; trending: <n> upvotes
 
-Made for a whole chunk of recommendations at once (~2 million a night): the matched words are
-one sparse element-wise product (each recommendation's interest words x its paper's tf-idf),
-sorted per row; the liked paper it resembles is one product of tonight's papers with the
-chunk's cited papers; the line itself is assembled with array operations on strings. Only the
-rare parts (followed authors, categories) are built per row.
+Quoted phrases are terms the paper wrote (words.py pairs only adjacent words) and never only
+generic words ("new", "methods", "performance"). Made for a whole chunk of recommendations at
+once (~2 million a night): the matched words are one sparse element-wise product (each
+recommendation's interest words x its paper's tf-idf), sorted per row; the paper it resembles is
+one product of tonight's papers with the chunk's cited papers; the line itself is assembled
+with array operations on strings. Only the rare parts (followed authors, categories) are built
+per row.
 """
 
 from __future__ import annotations
@@ -21,9 +25,11 @@ import scipy.sparse as sp
 from ranking.core.score import term_matrix
 from ranking.core.space import PaperSpace
 from ranking.core.subscriber import InterestModel, SubscriberModel
+from ranking.core.words import quotable
 
 MAX_TITLE = 60
-WORDS = 3  # matched words quoted per paper
+WORDS = 2  # matched phrases quoted per paper
+PHRASE_WEIGHT = 2.0
 _LOOK = 6  # best matches examined per row before falling back to the exact loop
 _MAX_BLOCK = 1 << 24  # floats in one (tonight x cited papers) similarity block
 
@@ -32,13 +38,14 @@ class Explainer:
     def __init__(self, candidates: PaperSpace, catalogue: PaperSpace | None = None) -> None:
         self.c = candidates
         self.catalogue = catalogue
-        self.terms = sp.csr_matrix(candidates.terms, dtype=np.float64)
         self.vocab = candidates.vocabulary
-        self._clash, self._quoted = night_words(candidates)
-        self._short_titles: dict[int, str] = {}
+        self._clash, self._quoted, keep = night_words(candidates)
+        # Generic terms never match, so they are never quoted (nor crowd out a real phrase).
+        self.terms = sp.csr_matrix(candidates.terms @ sp.diags(keep), dtype=np.float64)
+        self._short_titles: dict[tuple[int, bool], str] = {}
+        upvotes = candidates.trending.tolist()
         self.trending = np.array(
-            [f"; trending ({int(x)})" if x > 0 else "" for x in candidates.trending.tolist()],
-            dtype=object,
+            [f"; trending: {int(x)} upvotes" if x > 0 else "" for x in upvotes], dtype=object
         )
 
     def explain(self, model: SubscriberModel, interest: InterestModel, j: int) -> str:
@@ -57,13 +64,13 @@ class Explainer:
         js = np.asarray(js, np.int64)
         if not len(js):
             return []
-        names = np.array([f"For {i.name}" for i in interests], dtype=object)
+        names = np.array([_label(i) for i in interests], dtype=object)
         words, has_words = self._words_part(interests, interest, js)
         like, has_like = self._like_part(interests, interest, js)
-        out = names[interest]
+        # A paper like one of the reader's own says so first; otherwise the interest it serves.
+        out = np.where(has_like, like, names[interest])
         _append(out, self._authors_part(models, sub, js))
-        out += words
-        _append(out, like)
+        _append(out, np.where(has_like, "", words))
         said = has_words | has_like
         _append(out, self._categories_part(models, interests, sub, interest, js, said))
         _append(out, self.trending[js])
@@ -175,8 +182,11 @@ class Explainer:
         if not len(rows):
             return part, has
         nearest = self._nearest(js[rows], E[interest[rows]])
-        unique, back = np.unique(nearest, return_inverse=True)
-        part[rows] = np.array([self._like(r) for r in unique.tolist()], object)[back]
+        chosen = [
+            cat.ids[n] in interests[g].chosen_ids
+            for n, g in zip(nearest.tolist(), interest[rows].tolist(), strict=True)
+        ]
+        part[rows] = [self._like(n, c) for n, c in zip(nearest.tolist(), chosen, strict=True)]
         return part, part != ""
 
     @staticmethod
@@ -220,13 +230,16 @@ class Explainer:
         got[where < 0] = -np.inf
         return ex[np.arange(len(ex)), np.argmax(got, axis=1)]
 
-    def _like(self, row: int) -> str:
-        text = self._short_titles.get(row)
+    def _like(self, row: int, chosen: bool) -> str:
+        text = self._short_titles.get((row, chosen))
         if text is None:
             title = self.catalogue.titles[row] if self.catalogue is not None else ""
+            title = " ".join(title.split())
             if len(title) > MAX_TITLE:
                 title = title[: MAX_TITLE - 1].rstrip() + "…"
-            text = self._short_titles[row] = f"; like “{title}”" if title else ""
+            whose = "a paper you chose" if chosen else "a paper you liked"
+            text = f"Like “{title}”, {whose}" if title else ""
+            self._short_titles[(row, chosen)] = text
         return text
 
     # ------------------------------------------------------------------ rare parts, per row
@@ -238,8 +251,9 @@ class Explainer:
         for r in np.flatnonzero(follows[sub]).tolist():
             authors = sorted(models[int(sub[r])].authors & self.c.authors[int(js[r])])
             if authors:
-                names = ", ".join(a.title() for a in authors[:2])
-                part[r] = f"; by an author you follow ({names})"
+                names = " and ".join(a.title() for a in authors[:2])
+                whom = "authors you follow" if len(authors) > 1 else "an author you follow"
+                part[r] = f"; by {names}, {whom}"
         return part
 
     def _categories_part(
@@ -265,6 +279,16 @@ class Explainer:
         return part
 
 
+def _label(interest: InterestModel) -> str:
+    if interest.kind == "liked":
+        # Models stored before the interest was named for the reader said "liked papers".
+        name = "papers you liked" if interest.name == "liked papers" else interest.name
+        return f"Like {name}"
+    if interest.kind == "authors":
+        return "By an author you follow"
+    return f"For {interest.name}"
+
+
 def _append(out: np.ndarray, part: np.ndarray) -> None:
     """out += part (object arrays of str), only where part is not empty: most parts are rare."""
     where = np.flatnonzero(part != "")
@@ -274,16 +298,19 @@ def _append(out: np.ndarray, part: np.ndarray) -> None:
         out[where] += part[where]
 
 
-_NIGHT: dict[tuple[int, str, bytes], tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]] = {}
+_Words = tuple[np.ndarray, tuple[np.ndarray, np.ndarray], np.ndarray]
+_NIGHT: dict[tuple[int, str, bytes], _Words] = {}
 
 
-def night_words(candidates: PaperSpace) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+def night_words(candidates: PaperSpace) -> _Words:
     """What explanations need about tonight's words, found once per candidate set (a fraction
     of a second) and kept for the next chunk task of the night:
 
     - sorted keys (lo * vocabulary + hi) of the pairs of words where one contains the other
       ("neural" in "neural network"): an explanation quotes only the first of such a pair;
-    - by term id, "; matches “word”" and ", “word”" ("" for words no candidate has, and at -1).
+    - by term id, "; mentions “word”" and ", “word”" ("" for words no candidate has, and at -1);
+    - by term id, the weight of a term in the choice of what to quote: 0 for generic ones
+      (words.py), more for phrases than for words.
     """
     used = np.unique(candidates.terms.indices)
     vocab = candidates.vocabulary
@@ -291,7 +318,10 @@ def night_words(candidates: PaperSpace) -> tuple[np.ndarray, tuple[np.ndarray, n
     found = _NIGHT.get(key)
     if found is not None:
         return found
+    keep = np.zeros(len(vocab), np.float64)
     words = [str(vocab[k]) for k in used.tolist()]
+    # A phrase outweighs its words: "dense retrieval" says more than "retrieval".
+    keep[used] = [quotable(w) * (PHRASE_WEIGHT if " " in w else 1.0) for w in words]
     where = dict(zip(words, used.tolist(), strict=True))
     pairs = []
     for w, k in zip(words, used.tolist(), strict=True):
@@ -301,10 +331,10 @@ def night_words(candidates: PaperSpace) -> tuple[np.ndarray, tuple[np.ndarray, n
                 if k2 is not None and k2 != k:
                     pairs.append(min(k, k2) * len(vocab) + max(k, k2))
     first = np.full(len(vocab) + 1, "", dtype=object)
-    first[used] = [f"; matches “{w}”" for w in words]
+    first[used] = [f"; mentions “{w}”" for w in words]
     more = np.full(len(vocab) + 1, "", dtype=object)
     more[used] = [f", “{w}”" for w in words]
-    found = (np.unique(np.array(pairs, np.int64)), (first, more))
+    found = (np.unique(np.array(pairs, np.int64)), (first, more), keep)
     if len(_NIGHT) >= 4:
         _NIGHT.clear()
     _NIGHT[key] = found

@@ -54,6 +54,8 @@ class FitSettings:
     # A paper's subject categories (arXiv's cs.CV, hep-th...) as features of the interest's
     # logistic regression, beside its text, at this value (0: text only).
     category_scale: float = 0.3
+    # How far papers like a disliked one are pushed down (calibrated units per spread).
+    dislike_weight: float = 0.7
     # Largest category weights kept per interest (4 / 8 / 32 measured alike on arxiv-ml; each
     # one costs stored bytes and rank-time work for every subscriber).
     max_categories: int = 8
@@ -115,7 +117,11 @@ class ProfileFitter:
             return model
         positives = list(dict.fromkeys(seeds + liked))[-self.settings.max_positives :]
         if positives:
-            model.interests.append(self._from_papers("liked papers", "liked", positives, disliked))
+            name = _papers_name(bool(seeds), bool(set(liked) - set(seeds)))
+            interest = self._from_papers(name, "liked", positives, disliked)
+            chosen = {self.catalogue.ids[i] for i in seeds}
+            interest.chosen_ids = [x for x in interest.exemplar_ids if x in chosen]
+            model.interests.append(interest)
         topics = list(profile.topics)
         own = tuple(k for k in profile.keywords if k.strip())
         if own:
@@ -123,11 +129,11 @@ class ProfileFitter:
         if model.categories and not any(t.categories for t in topics):
             topics.append(Topic(OWN_CATEGORIES, categories=tuple(model.categories)))
         for topic in topics:
-            interest = self._from_topic(topic, disliked)
-            if interest is None:
+            found = self._from_topic(topic, disliked)
+            if found is None:
                 model.unmatched.append(topic.name if topic.name != OWN_KEYWORDS else ", ".join(own))
             else:
-                model.interests.append(interest)
+                model.interests.append(found)
         if model.authors:
             model.interests.append(self._zero("followed authors", "authors"))
         if not model.interests:
@@ -158,7 +164,11 @@ class ProfileFitter:
             # Not one known word, seed paper or category: ranking on it would be random papers.
             return None
         kind = "topic" if not own else ("keywords" if topic.keywords else "categories")
-        model = self._from_papers(topic.name, kind, positives, disliked, qv=qv, qt=qt)
+        # The reader's own words name the interest (explanations and digest headings say it).
+        name = {"keywords": ", ".join(words), "categories": ", ".join(topic.categories)}
+        model = self._from_papers(
+            name.get(kind, topic.name), kind, positives, disliked, qv=qv, qt=qt
+        )
         model.categories = frozenset(topic.categories)
         model.exemplar_ids = [cat.ids[i] for i in cat.rows(topic.seed_ids)[0]]
         return model
@@ -185,6 +195,12 @@ class ProfileFitter:
         w = w_lr * lr_scale + s.centroid_weight * centroid / _spread(Vb @ centroid)
         if qv is not None:
             w += s.query_weight * qv / _spread(Vb @ qv)
+        if disliked:
+            # "Less like this" must show in the next digest: one disliked paper among a
+            # thousand background ones barely moves the regression, so papers like the
+            # disliked ones are also pushed down directly, in calibrated units.
+            away = V[disliked].mean(axis=0)
+            w -= s.dislike_weight * away / _spread(Vb @ away)
         # The exact-word model learns from real liked papers only: pseudo-relevant papers of a
         # keyword interest already share its words, and a few papers give it too little evidence
         # (its weight grows with their number up to `sparse_full_at`).
@@ -288,6 +304,14 @@ class ProfileFitter:
         return InterestModel(
             name=name, kind=kind, weights=np.zeros(self.catalogue.vectors.shape[1], np.float32)
         )
+
+
+def _papers_name(chosen: bool, liked: bool) -> str:
+    """The interest learnt from the reader's papers, named by where they came from: typed in
+    at sign-up (chosen) or marked "more like this" in a digest (liked)."""
+    if chosen and liked:
+        return "papers you chose and liked"
+    return "papers you chose" if chosen else "papers you liked"
 
 
 def default_fit_settings(encoder: Encoder) -> FitSettings:

@@ -122,11 +122,19 @@ def rank_chunks(
 ) -> Iterator[RankedChunk]:
     """`rank_many`, one `RankedChunk` per `settings.chunk_rows` models, in order."""
     settings = settings or RankSettings()
-    tonight = Tonight(candidates, settings)
+    tonight = Tonight(candidates, settings, background_of(catalogue))
     explainer = Explainer(candidates, catalogue)
     for start in range(0, len(models), settings.chunk_rows):
         chunk = models[start : start + settings.chunk_rows]
         yield _rank_chunk(chunk, tonight, exclude or {}, explainer)
+
+
+def background_of(catalogue: PaperSpace | None, size: int = 1000) -> np.ndarray | None:
+    """A fixed sample of the catalogue's vectors (typical papers), or None without one."""
+    if catalogue is None or not len(catalogue):
+        return None
+    rows = np.random.default_rng(0).choice(len(catalogue), min(size, len(catalogue)), False)
+    return catalogue.vectors[np.sort(rows)]
 
 
 def _rank_chunk(

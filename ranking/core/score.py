@@ -24,9 +24,17 @@ EXCLUDED = -1e9
 class Tonight:
     """What every chunk needs about tonight's papers, computed once a night."""
 
-    def __init__(self, candidates: PaperSpace, settings: RankSettings) -> None:
+    def __init__(
+        self,
+        candidates: PaperSpace,
+        settings: RankSettings,
+        background: np.ndarray | None = None,
+    ) -> None:
         self.c = candidates
         self.settings = settings
+        # Vectors of typical catalogue papers: tonight's feedback scores are standardised
+        # against them, so a thin night's best paper is not promoted for being tonight's best.
+        self.background = candidates.vectors if background is None else background
         self.index = candidates.index
         self.terms_t = sp.csr_matrix(candidates.terms.T)
         self.presence_t = sp.csr_matrix((candidates.terms > 0).astype(np.float32).T)
@@ -97,26 +105,40 @@ def interest_scores(
 
 def _feedback(S: np.ndarray, rows: np.ndarray, t: Tonight) -> np.ndarray:
     """Pseudo-relevance feedback over tonight's papers for interests given as words: each one's
-    best few candidates become a second query, so papers like the clear hits rise even when they
-    share no word with the keywords (tonight's papers on a subject cluster). Interests learnt
-    from liked papers do not need it (measured: no gain)."""
+    clear hits (up to `feedback_papers` of tonight's best that already clear
+    `feedback_min_score`) become a second query, so papers like them rise even when they share
+    no word with the keywords. A night without a clear hit adds nothing: feedback amplifies
+    evidence, it does not invent it. The second query's score is standardised against typical
+    catalogue papers and averaged with the first, so the result stays in the same units as
+    interests scored without it (liked papers: they do not need it, measured: no gain) and one
+    floor means the same for both."""
     s = t.settings
     m = min(s.feedback_papers, S.shape[1])
-    if s.feedback_weight <= 0 or not rows.any() or S.shape[1] < 2 * m:
+    if s.feedback_weight <= 0 or not rows.any() or not m:
         return S
     sub = S[rows]
     top = np.argpartition(-sub, m - 1, axis=1)[:, :m]
-    Q = t.c.vectors[top].mean(axis=1)
-    F = Q @ t.c.vectors.T
-    # In place, on (interests x papers) arrays: the same arithmetic as
-    # sub + weight * (F - mean) / (std + 1e-6), without four temporaries of that size.
-    mean, std = F.mean(axis=1, keepdims=True), F.std(axis=1, keepdims=True)
+    hit = (np.take_along_axis(sub, top, 1) >= s.feedback_min_score).astype(np.float32)
+    count = hit.sum(axis=1)
+    keep = count > 0
+    if not keep.any():
+        return S
+    vectors = t.c.vectors
+    Q = np.einsum("rk,rkd->rd", hit[keep], vectors[top[keep]]) / count[keep, None]
+    B = Q @ t.background.T
+    mean, std = B.mean(axis=1, keepdims=True), B.std(axis=1, keepdims=True)
+    F = Q @ vectors.T
+    # In place, on (interests x papers) arrays: (sub + w * (F - mean) / std) / (1 + w) without
+    # four temporaries of that size.
     F -= mean
     F /= std + 1e-6
-    if s.feedback_weight != 1:
-        F *= s.feedback_weight
-    F += sub
-    S[rows] = F
+    w = s.feedback_weight
+    if w != 1:
+        F *= w
+    F += sub[keep]
+    F /= 1 + w
+    sub[keep] = F
+    S[rows] = sub
     return S
 
 

@@ -30,6 +30,7 @@ class InterestModel:
     mu: float = 0.0
     sigma: float = 1.0
     exemplar_ids: list[str] = field(default_factory=list)  # the subscriber's papers, to cite
+    chosen_ids: list[str] = field(default_factory=list)  # those of them typed in, not liked
     categories: frozenset[str] = frozenset()
     # Logit added for each subject category a paper carries (learnt beside the text, already
     # in the same units as `weights`).
@@ -119,6 +120,7 @@ class SubscriberModel:
                     mu=h["mu"],
                     sigma=h["sigma"],
                     exemplar_ids=h["exemplar_ids"],
+                    chosen_ids=h.get("chosen_ids", []),
                     categories=frozenset(h["categories"]),
                     category_weights=dict(h.get("category_weights", ())),
                 )
@@ -160,6 +162,7 @@ def _header(m: InterestModel) -> dict[str, object]:
         "mu": m.mu,
         "sigma": m.sigma,
         "exemplar_ids": m.exemplar_ids,
+        "chosen_ids": m.chosen_ids,
         "categories": sorted(m.categories),
         "category_weights": sorted(m.category_weights.items()),
     }

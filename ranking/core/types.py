@@ -81,4 +81,6 @@ class RankSettings:
     # Pseudo-relevance feedback over tonight's papers: how many top papers, and how much.
     feedback_papers: int = 10
     feedback_weight: float = 1.0
+    # Only papers at least this good (calibrated score) take part in that feedback.
+    feedback_min_score: float = 2.0
     chunk_rows: int = 4096

@@ -58,7 +58,7 @@ def test_a_subscriber_models_page_shows_what_it_learnt(admin_client: Client) -> 
     page = admin_client.get(reverse("admin:ranking_subscribermodel_change", args=[row.pk]))
     assert page.status_code == 200
     html = page.content.decode()
-    assert "your keywords (keywords)" in html
+    assert "language models (keywords)" in html
     assert "cs.CL +" in html
     assert "astro-ph -" in html
     assert papers

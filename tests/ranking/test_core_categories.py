@@ -135,7 +135,7 @@ def test_the_explanation_names_a_learnt_category_when_nothing_more_specific_matc
         category_weights={"q-bio.GN": 0.8, "q-bio.BM": -0.5},
     )
     model = SubscriberModel(profile_id="u", fingerprint=space.fingerprint, interests=[bare])
-    assert Explainer(space).explain(model, bare, j) == "For liked papers; in q-bio.GN"
+    assert Explainer(space).explain(model, bare, j) == "Like papers you liked; in q-bio.GN"
     # Words or a liked paper say more: then the category is not repeated.
     fitted = fitter().fit(liked_genomics())
     assert "; in " not in Explainer(space).explain(fitted, fitted.interests[0], j)

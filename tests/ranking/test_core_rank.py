@@ -24,7 +24,7 @@ def test_it_ranks_a_keyword_only_profile_by_its_words() -> None:
     model = fitter().fit(Profile(id="u", keywords=("telescope redshift",)))
     res = rank(model, tonight(corpus(10, "new", seed=2)), FULL)
     assert [subject_of(r.paper_id) for r in res.recommendations[:8]] == ["astro"] * 8
-    assert res.recommendations[0].interest == "your keywords"
+    assert res.recommendations[0].interest == "telescope redshift"
 
 
 def test_it_never_returns_papers_already_sent_disliked_or_liked() -> None:
@@ -71,7 +71,7 @@ def test_each_interest_gets_its_share_of_the_digest() -> None:
     model = fitter().fit(profile)
     res = rank(model, tonight(corpus(15, "new", seed=2)), replace(FULL, top=10))
     interests = {r.interest for r in res.recommendations}
-    assert interests == {"liked papers", "Galaxies"}
+    assert interests == {"papers you liked", "Galaxies"}
     assert {subject_of(r.paper_id) for r in res.recommendations if r.interest == "Galaxies"} == {
         "astro"
     }
@@ -84,7 +84,7 @@ def test_the_trending_prior_lifts_trending_papers_and_says_so() -> None:
     model = fitter().fit(Profile(id="u", liked_ids=liked("genes")))
     res = rank(model, tonight(cands), RankSettings(score_floor=-99.0, trending_weight=20.0))
     assert res.recommendations[0].paper_id == last_genes.id
-    assert "trending (500)" in res.recommendations[0].explanation
+    assert "trending: 500 upvotes" in res.recommendations[0].explanation
 
 
 def test_negative_keywords_remove_matching_papers() -> None:
@@ -101,7 +101,7 @@ def test_followed_authors_rank_first_and_are_named() -> None:
     model = fitter().fit(Profile(id="u", keywords=("gene expression",), authors=("Lovelace, Ada",)))
     res = rank(model, tonight(cands), FULL)
     assert res.recommendations[0].paper_id == cands[0].id
-    assert "an author you follow (A Lovelace)" in res.recommendations[0].explanation
+    assert "by A Lovelace, an author you follow" in res.recommendations[0].explanation
 
 
 def test_every_recommendation_explains_itself() -> None:
@@ -110,8 +110,8 @@ def test_every_recommendation_explains_itself() -> None:
     res = rank(model, tonight(corpus(5, "new", seed=2)), FULL, catalogue=fitter().catalogue)
     titles = {p.title[:30] for p in past}
     for r in res.recommendations[:5]:
-        assert r.explanation.startswith("For liked papers; matches “")
-        assert "like “" in r.explanation
+        assert r.explanation.startswith("Like “")
+        assert ", a paper you liked" in r.explanation
         assert any(t in r.explanation for t in titles)
         assert len(r.explanation) < 200
 

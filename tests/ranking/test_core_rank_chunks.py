@@ -10,11 +10,14 @@ import numpy as np
 import pytest
 
 from ranking.core import (
+    LsaEncoder,
     Paper,
     Profile,
+    ProfileFitter,
     RankSettings,
     SubscriberModel,
     Topic,
+    encode_papers,
     load_models,
     rank,
     rank_chunks,
@@ -119,9 +122,37 @@ def test_an_explanation_names_the_liked_paper_and_the_trending_count() -> None:
     res = rank(model, tonight(cands), FULL, catalogue=catalogue)
     titles = {p.title for p in past if p.id in liked("genes")}
     first = res.recommendations[0].explanation
-    assert first.startswith("For liked papers; ")
-    assert any(f"like “{t}”" in first for t in titles)
-    assert first.endswith("; trending (7)")
+    assert any(first.startswith(f"Like “{t}”, a paper you liked") for t in titles)
+    assert first.endswith("; trending: 7 upvotes")
+
+
+def test_an_explanation_says_a_typed_in_paper_was_chosen_not_liked() -> None:
+    _, catalogue, _ = light_world()
+    model = fitter().fit(Profile(id="u", seed_ids=liked("genes")))
+    assert model.interests[0].name == "papers you chose"
+    res = rank(model, tonight(corpus(4, "new", seed=2)), FULL, catalogue=catalogue)
+    assert all(", a paper you chose" in r.explanation for r in res.recommendations)
+    assert not any("liked" in r.explanation for r in res.recommendations)
+
+
+def test_an_explanation_never_quotes_generic_words_or_phrases_nobody_wrote() -> None:
+    text = (
+        "A new method shows better performance for deep learning. We propose new methods. "
+        "Reinforcement learning with dense retrieval improves existing results."
+    )
+    filler = [Paper(f"f{i}", f"Filler paper {i}", "unrelated words here") for i in range(4)]
+    papers = [Paper("p1", text.split(". ")[0], text), Paper("p2", "Dense retrieval", text)]
+    encoder = LsaEncoder(components=4).fit([p.text for p in papers + filler])
+    catalogue = encode_papers(papers + filler, encoder, encoder.words)
+    keywords = ("new methods", "performance", "learning", "reinforcement", "dense retrieval")
+    model = ProfileFitter(catalogue, encoder, encoder.words).fit(Profile("u", keywords=keywords))
+    space = encode_papers(papers[:1], encoder, encoder.words)
+    why = Explainer(space).explain(model, model.interests[0], 0)
+    assert why.startswith("For new methods, performance, learning, reinforcement, dense")
+    quoted = why.split("; mentions ", 1)[1]
+    assert "“dense retrieval”" in quoted
+    for word in ("new", "methods", "performance", "learning reinforcement", "learning"):
+        assert f"“{word}”" not in quoted
 
 
 def test_load_models_reads_what_to_bytes_wrote_and_restores_the_collector() -> None:
@@ -155,4 +186,4 @@ def test_it_explains_a_night_whose_words_never_contain_one_another() -> None:
         [model], model.interests[:1] * rows, np.zeros(rows, int), np.zeros(rows, int), range(rows)
     )
     assert len(lines) == rows
-    assert any("matches" in line for line in lines)
+    assert any("mentions" in line for line in lines)

@@ -1,0 +1,82 @@
+""" "More / less like this" must show in the next digest: the effect on the ranking itself, on
+the demo catalogue with the real encoder, through the stored model a click refreshes."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pytest
+from django.core.management import call_command
+
+from ranking.models import Paper, Recommendation
+from ranking.services import encoding
+from ranking.services.recommend import candidate_papers, rank_subscribers
+from subscriptions.models import Feedback, Subscriber
+from tests.factories import SubscriberFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("models")
+
+
+@pytest.fixture(autouse=True)
+def demo_catalogue(settings, model_dir):
+    settings.RANKING_MODEL_DIR = model_dir
+    call_command("load_demo_papers", stdout=None)
+    yield
+    encoding._cache.pop("workspace", None)
+
+
+def ranked(reader: Subscriber, day: date) -> list[Recommendation]:
+    rank_subscribers([reader.pk], day)
+    return list(Recommendation.objects.filter(subscriber=reader, run_date=day).order_by("rank"))
+
+
+def nearest(paper: Paper, among: list[Paper]) -> Paper:
+    """The candidate most like `paper` by the ranking's own encoding."""
+    ws = encoding.workspace()
+    space = encoding.encode([paper, *among], ws)
+    sims = space.vectors[1:] @ space.vectors[0]
+    return among[int(np.argmax(sims))]
+
+
+def position(recs: list[Recommendation], paper: Paper) -> int:
+    """1-based rank in the digest, or one past the end when it is not there."""
+    for r in recs:
+        if r.paper_id == paper.pk:
+            return r.rank
+    return len(recs) + 1
+
+
+def test_more_like_this_lifts_similar_papers_in_the_next_digest(today: date) -> None:
+    reader = SubscriberFactory(keywords=["language models"], papers_per_digest=10)
+    before = ranked(reader, today)
+    sent = {r.paper_id for r in before}
+    pool = [p for p in candidate_papers(today, 1) if p.pk not in sent]
+    # A paper the reader was not sent, and its closest neighbour among the others.
+    liked = next(p for p in pool if "video" in p.title.lower())
+    twin = nearest(liked, [p for p in pool if p.pk != liked.pk])
+    assert position(before, twin) > len(before)
+
+    Feedback.objects.create(subscriber=reader, paper=liked, kind=Feedback.Kind.LIKED)
+    after = ranked(reader, today)
+
+    assert position(after, twin) <= 5
+    rec = next(r for r in after if r.paper_id == twin.pk)
+    assert "a paper you liked" in rec.explanation
+
+
+def test_less_like_this_pushes_similar_papers_down_in_the_next_digest(today: date) -> None:
+    reader = SubscriberFactory(keywords=["language models"], papers_per_digest=20)
+    before = ranked(reader, today)
+    disliked = before[0].paper
+    others = [r.paper for r in before[1:]]
+    twin = nearest(disliked, others)
+    Feedback.objects.create(subscriber=reader, paper=disliked, kind=Feedback.Kind.DISLIKED)
+    after = ranked(reader, today)
+    assert disliked.pk not in {r.paper_id for r in after}
+    assert position(after, twin) > position(before, twin) + 3
