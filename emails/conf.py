@@ -8,8 +8,14 @@ from django.conf import settings
 
 
 def quiet_day_note() -> bool:
-    """Send a short "quiet day" note when nothing clears the score floor (default: no email)."""
-    return bool(getattr(settings, "DIGEST_QUIET_DAY_NOTE", False))
+    """Send a short "quiet day" note when nothing clears the score floor, instead of silence
+    that reads as a broken subscription (at most one per `quiet_note_interval`)."""
+    return bool(getattr(settings, "DIGEST_QUIET_DAY_NOTE", True))
+
+
+def quiet_note_interval() -> timedelta:
+    """At most one quiet-day note per this interval; other empty days send nothing."""
+    return timedelta(days=int(getattr(settings, "DIGEST_QUIET_NOTE_INTERVAL_DAYS", 7)))
 
 
 def link_max_age() -> timedelta:

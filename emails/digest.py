@@ -145,7 +145,7 @@ def shorten_authors(authors: object) -> str:
 
 def paper_card(paper: Paper, abstract_chars: int = ABSTRACT_CHARS) -> PaperCard:
     categories = [c for c in paper.categories[:3] if isinstance(c, str)] if paper.categories else []
-    when = paper.published or paper.first_seen
+    when = paper.published  # the catalogue's own date is not a publication date
     meta = [clean_text(c, 32) for c in categories]
     if when is not None:
         meta.append(f"{when.day} {when:%b %Y}")

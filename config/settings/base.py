@@ -206,7 +206,8 @@ RANKING_SWITCH_BATCH = env.get_int("RANKING_SWITCH_BATCH", 1000)
 # Digests (read through emails/conf.py). An empty day sends nothing unless the quiet-day note is
 # on; digest links stop recording feedback after the max age; the add-interests nudge is sent
 # at most once per interval.
-DIGEST_QUIET_DAY_NOTE = env.get_bool("DIGEST_QUIET_DAY_NOTE", False)
+DIGEST_QUIET_DAY_NOTE = env.get_bool("DIGEST_QUIET_DAY_NOTE", True)
+DIGEST_QUIET_NOTE_INTERVAL_DAYS = env.get_int("DIGEST_QUIET_NOTE_INTERVAL_DAYS", 7)
 DIGEST_LINK_MAX_AGE_DAYS = env.get_int("DIGEST_LINK_MAX_AGE_DAYS", 180)
 DIGEST_NUDGE_INTERVAL_DAYS = env.get_int("DIGEST_NUDGE_INTERVAL_DAYS", 7)
 

@@ -4,7 +4,7 @@ email. Sending is the caller's job (issue 7's task), never done here."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -63,7 +63,11 @@ def record_day(
     if items:
         return record_digest(subscriber, digest_date, items)
     if conf.quiet_day_note():
-        return record_digest(subscriber, digest_date, [], kind=Digest.Kind.QUIET)
+        interval = conf.quiet_note_interval()
+        quiet = _recently_sent(Digest.Kind.QUIET, [subscriber.pk], digest_date, interval)
+        return record_digest(
+            subscriber, digest_date, [], kind=Digest.Kind.QUIET, skipped=bool(quiet)
+        )
     return record_digest(subscriber, digest_date, [], skipped=True)
 
 
@@ -84,8 +88,10 @@ def record_days(
     existing = {d.subscriber_id: d for d in rows}
     new = [s for s in receiving if s.pk not in existing]
     nudged = _recently_nudged([s.pk for s in new if not subscriber_interests(s)], digest_date)
+    empty = [s.pk for s in new if not items.get(s.pk) and subscriber_interests(s)]
+    quiet = _recently_sent(Digest.Kind.QUIET, empty, digest_date, conf.quiet_note_interval())
     Digest.objects.bulk_create(
-        [_new_row(s, digest_date, items.get(s.pk, ()), s.pk in nudged) for s in new],
+        [_new_row(s, digest_date, items.get(s.pk, ()), s.pk in nudged, s.pk in quiet) for s in new],
         ignore_conflicts=True,
     )
     if new:
@@ -98,7 +104,11 @@ def record_days(
 
 
 def _new_row(
-    subscriber: Subscriber, digest_date: date, items: Sequence[DigestItem], nudged: bool
+    subscriber: Subscriber,
+    digest_date: date,
+    items: Sequence[DigestItem],
+    nudged: bool,
+    quiet_sent: bool,
 ) -> Digest:
     """The row `record_day` would create (see there for the rules)."""
     row = Digest(subscriber=subscriber, digest_date=digest_date, state=Digest.State.PENDING)
@@ -109,6 +119,8 @@ def _new_row(
         row.items = snapshot(items)
     elif conf.quiet_day_note():
         row.kind = Digest.Kind.QUIET
+        if quiet_sent:
+            row.state = Digest.State.SKIPPED
     else:
         row.state = Digest.State.SKIPPED
     return row
@@ -116,11 +128,19 @@ def _new_row(
 
 def _recently_nudged(subscriber_ids: Sequence[int], digest_date: date) -> set[int]:
     """Those of `subscriber_ids` sent a nudge within DIGEST_NUDGE_INTERVAL_DAYS before the date."""
+    return _recently_sent(Digest.Kind.NUDGE, subscriber_ids, digest_date, conf.nudge_interval())
+
+
+def _recently_sent(
+    kind: str, subscriber_ids: Sequence[int], digest_date: date, interval: timedelta
+) -> set[int]:
+    """Those of `subscriber_ids` with a `kind` email (not skipped) within `interval` before
+    the date."""
     if not subscriber_ids:
         return set()
-    since = digest_date - conf.nudge_interval()
+    since = digest_date - interval
     return set(
-        Digest.objects.filter(subscriber_id__in=subscriber_ids, kind=Digest.Kind.NUDGE)
+        Digest.objects.filter(subscriber_id__in=subscriber_ids, kind=kind)
         .filter(digest_date__gt=since, digest_date__lt=digest_date)
         .exclude(state=Digest.State.SKIPPED)
         .values_list("subscriber_id", flat=True)
@@ -275,11 +295,5 @@ def digest_email(
 
 
 def _record_nudge(subscriber: Subscriber, digest_date: date) -> Digest:
-    since = digest_date - conf.nudge_interval()
-    recent = (
-        Digest.objects.filter(subscriber=subscriber, kind=Digest.Kind.NUDGE)
-        .filter(digest_date__gt=since, digest_date__lt=digest_date)
-        .exclude(state=Digest.State.SKIPPED)
-        .exists()
-    )
-    return record_digest(subscriber, digest_date, [], kind=Digest.Kind.NUDGE, skipped=recent)
+    recent = _recently_nudged([subscriber.pk], digest_date)
+    return record_digest(subscriber, digest_date, [], kind=Digest.Kind.NUDGE, skipped=bool(recent))

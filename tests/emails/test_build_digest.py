@@ -10,7 +10,7 @@ from pytest_django.fixtures import Settings as SettingsWrapper
 
 from emails.digest import DigestItem
 from emails.models import Digest
-from emails.services.digest import build_digest
+from emails.services.digest import build_digest, record_days
 from ranking.models import Paper
 from subscriptions.models import Subscriber
 from subscriptions.services.links import subscriber_from_token
@@ -191,10 +191,24 @@ def test_an_empty_day_sends_a_short_note_when_configured(
     assert message is not None
     text, html = parts(message)
     assert message.subject == "A quiet day on Paperboy"
-    assert "A quiet day: nothing new matched your interests" in text
-    assert "A quiet day: nothing new matched your interests" in html
+    assert "A quiet day: none of today's new papers matched your interests" in text
+    assert "A quiet day: none of today's new papers matched your interests" in html
+    assert "at most once a week" in text
     assert "List-Unsubscribe" in message.extra_headers
     assert Digest.objects.get().kind == Digest.Kind.QUIET
+
+
+def test_the_quiet_day_note_is_on_by_default_and_sent_at_most_once_a_week(
+    subscriber: Subscriber,
+) -> None:
+    sent = [build_digest(subscriber, DAY + timedelta(days=n), []) is not None for n in range(15)]
+    assert sent == [True] + [False] * 6 + [True] + [False] * 6 + [True]
+    rows = Digest.objects.order_by("digest_date")
+    assert {d.kind for d in rows} == {Digest.Kind.QUIET}
+    assert [d.state == Digest.State.SKIPPED for d in rows] == [not s for s in sent]
+    # The batch path of the nightly run keeps the same rule.
+    later = DAY + timedelta(days=15)
+    assert record_days([subscriber], later, {})[subscriber.pk].state == Digest.State.SKIPPED
 
 
 def test_a_subscriber_without_interests_gets_a_nudge_at_most_weekly() -> None:
