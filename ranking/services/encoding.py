@@ -143,6 +143,14 @@ def workspace() -> Workspace:
         return result
 
 
+def current_encoder() -> tuple[core.Encoder, core.LsaEncoder]:
+    """The current encoder and its LSA (fitting one if none was), without encoding the whole
+    catalogue: for callers that encode a few papers of their own (the interest check)."""
+    with _lock:
+        lsa = _load_or_fit()
+        return _encoder_for(lsa), lsa
+
+
 def encode(papers: Sequence[Paper], ws: Workspace) -> core.PaperSpace:
     """Candidates as a space: rows reused from the catalogue when it has them."""
     rows, _ = ws.catalogue.rows(str(p.pk) for p in papers)
