@@ -16,6 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from ranking.models import Paper
+from ranking.services.interest_check import InterestReport, check_interests
 from ranking.views import find_paper, trending_context
 from subscriptions import ratelimits, tokens
 from subscriptions.forms import (
@@ -81,6 +82,13 @@ def signup_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if ratelimits.ip_limited(request, "signup"):
             return _too_many(request)
+        if request.POST.get("action") == "check":
+            # "Check my interests": nothing is saved and no address is needed yet.
+            form.is_valid()
+            context = {"form": form, "seed_paper": seed, **trending_context(request)}
+            context["interest_reports"] = _interest_reports(form)
+            context["checked"] = True
+            return render(request, "subscriptions/signup.html", context)
         if form.is_valid():
             if form.is_bot:
                 return redirect("subscriptions:check_inbox")
@@ -92,6 +100,18 @@ def signup_view(request: HttpRequest) -> HttpResponse:
     context = {"form": form, "seed_paper": seed, **trending_context(request)}
     status = 400 if form.errors else 200
     return render(request, "subscriptions/signup.html", context, status=status)
+
+
+def _interest_reports(form: Any) -> list[InterestReport]:
+    """The interest check of what the form holds (its fields that validated)."""
+    data = getattr(form, "cleaned_data", {})
+    return check_interests(
+        keywords=data.get("keywords") or [],
+        topics=data.get("topics") or [],
+        categories=data.get("categories") or [],
+        authors=data.get("authors") or [],
+        seed_papers=data.get("seed_papers") or [],
+    )
 
 
 def _seed_paper(request: HttpRequest) -> Paper | None:
@@ -142,7 +162,10 @@ def confirm_view(request: HttpRequest, subscriber: Subscriber, token: str) -> Ht
 @token_view("manage")
 def manage_view(request: HttpRequest, subscriber: Subscriber, token: str) -> HttpResponse:
     if request.method == "GET":
-        return _manage_page(request, subscriber, token, _preferences_form(subscriber))
+        return _manage_page(
+            request, subscriber, token, _preferences_form(subscriber),
+            interest_reports=_subscriber_reports(subscriber),
+        )  # fmt: skip
     action = request.POST.get("action", "save")
     if action in {"pause", "resume"}:
         preferences.set_paused(subscriber, paused=action == "pause")
@@ -156,12 +179,29 @@ def manage_view(request: HttpRequest, subscriber: Subscriber, token: str) -> Htt
     if action == "undo_feedback":
         return _undo_feedback(request, subscriber, token)
     form = _preferences_form(subscriber, request.POST)
+    if action == "check":
+        form.is_valid()
+        reports = _interest_reports(form)
+        return _manage_page(
+            request, subscriber, token, form, interest_reports=reports, checked=True
+        )
     if not form.is_valid():
         return _manage_page(request, subscriber, token, form, status=400)
     preferences.update_preferences(subscriber, form.cleaned_data)
     # A fresh form: the kept and added papers are now one list, and the "add" box is empty.
     form = _preferences_form(subscriber)
     return _manage_page(request, subscriber, token, form, saved=True)
+
+
+def _subscriber_reports(subscriber: Subscriber) -> list[InterestReport]:
+    """What the saved interests found in the last days: the preference centre opens with it."""
+    return check_interests(
+        keywords=subscriber.keywords,
+        topics=[t for t in subscriber.topics.all() if t.active],
+        categories=subscriber.categories,
+        authors=subscriber.authors,
+        seed_papers=subscriber.seed_paper_ids,
+    )
 
 
 def _preferences_form(subscriber: Subscriber, data: Any = None) -> ManagePreferencesForm:
