@@ -197,7 +197,7 @@ INGEST_LOCK_WAIT = env.get_float("INGEST_LOCK_WAIT", 0.0)
 # for encoding papers (0: every core; set 1 when several workers share the cores).
 RANKING_ENCODER_THREADS = env.get_int("RANKING_ENCODER_THREADS", 0)
 RANKING_MODEL_DIR = Path(env.get_str("RANKING_MODEL_DIR", str(VAR_DIR / "models")))
-RANKING_SCORE_FLOOR = env.get_float("RANKING_SCORE_FLOOR", 1.0)
+RANKING_SCORE_FLOOR = env.get_float("RANKING_SCORE_FLOOR", 2.0)
 RANKING_TRENDING_WEIGHT = env.get_float("RANKING_TRENDING_WEIGHT", 0.3)
 # Models prepared per run of ranking.tasks.refresh_encoder before it queues the next run (~0.2 s
 # each, so a run stays a few minutes long).

@@ -71,7 +71,7 @@ class RankSettings:
     top: int = 20
     # Calibrated score (standard deviations above this subscriber's typical catalogue paper)
     # below which a paper is not sent: a thin day gives a short digest, not padding.
-    score_floor: float = 1.0
+    score_floor: float = 2.0
     # Weight of log1p(trending count), scaled to the day's maximum, added to the score.
     trending_weight: float = 0.3
     # Cosine similarity above which two recommended papers count as the same work.

@@ -3,17 +3,18 @@ the demo catalogue with the real encoder, through the stored model a click refre
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from ranking.models import Paper, Recommendation
 from ranking.services import encoding
 from ranking.services.recommend import candidate_papers, rank_subscribers
 from subscriptions.models import Feedback, Subscriber
-from tests.factories import SubscriberFactory
+from tests.factories import PaperFactory, SubscriberFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -80,3 +81,42 @@ def test_less_like_this_pushes_similar_papers_down_in_the_next_digest(today: dat
     after = ranked(reader, today)
     assert disliked.pk not in {r.paper_id for r in after}
     assert position(after, twin) > position(before, twin) + 3
+
+
+def test_a_thin_day_sends_its_few_good_papers_not_padding(today: date) -> None:
+    """Tomorrow: two retrieval papers among twenty on other subjects. A retrieval reader gets
+    the two, not twenty; a day with none of theirs sends nothing (the quiet-day note's case)."""
+    tomorrow = today + timedelta(days=1)
+    at = timezone.now() + timedelta(days=1)
+    others = [
+        p for p in Paper.objects.all()
+        if not any(w in (p.title + p.abstract).lower() for w in ("retriev", "search", "rank"))
+    ][:20]  # fmt: skip
+    Paper.objects.filter(pk__in=[p.pk for p in others]).update(first_seen=at)
+    good = [PaperFactory(title=title, abstract=abstract) for title, abstract in RETRIEVAL]
+    # first_seen is set on creation (auto_now_add): moved to tomorrow like the others.
+    Paper.objects.filter(pk__in=[p.pk for p in good]).update(first_seen=at)
+    reader = SubscriberFactory(
+        keywords=["dense retrieval", "contrastive learning for retrieval"], papers_per_digest=20
+    )
+    recs = ranked(reader, tomorrow)
+    assert {r.paper_id for r in recs[:2]} == {p.pk for p in good}
+    assert len(recs) <= 4
+    Paper.objects.filter(pk__in=[p.pk for p in good]).delete()
+    assert len(ranked(reader, tomorrow)) <= 2
+
+
+RETRIEVAL = [
+    (
+        "Hard negatives for dense passage retrieval",
+        "We train a dual-encoder dense retriever for open-domain question answering with "
+        "contrastive learning over mined hard negatives, improving passage recall on Natural "
+        "Questions and MS MARCO over BM25 and earlier dense retrieval models.",
+    ),
+    (
+        "Late interaction for efficient neural search",
+        "A retrieval model that encodes queries and documents into token embeddings and scores "
+        "them by late interaction, giving dense retrieval quality at a fraction of the cost of "
+        "cross-encoder re-ranking on MS MARCO passage ranking and BEIR.",
+    ),
+]
