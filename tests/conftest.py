@@ -73,3 +73,23 @@ def smtp_server(settings: SettingsWrapper) -> Iterator[SMTPServer]:
     settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="module")
+def demo_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # One encoder fit per module: every test of it loads the same demo texts.
+    return tmp_path_factory.mktemp("models")
+
+
+@pytest.fixture
+def demo_catalogue(settings: SettingsWrapper, demo_model_dir: Path) -> Iterator[None]:
+    """The 217 demo papers, loaded and encoded as `make run` does (real sentence encoder)."""
+    from django.core.management import call_command
+
+    from ranking.services import encoding
+
+    settings.RANKING_MODEL_DIR = demo_model_dir
+    call_command("load_demo_papers", stdout=None)
+    yield
+    # Paper primary keys differ per test: the encoded catalogue must not outlive one.
+    encoding._cache.pop("workspace", None)

@@ -7,7 +7,6 @@ from datetime import date, timedelta
 
 import numpy as np
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
 
 from ranking.models import Paper, Recommendation
@@ -19,17 +18,9 @@ from tests.factories import PaperFactory, SubscriberFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(scope="module")
-def model_dir(tmp_path_factory):
-    return tmp_path_factory.mktemp("models")
-
-
 @pytest.fixture(autouse=True)
-def demo_catalogue(settings, model_dir):
-    settings.RANKING_MODEL_DIR = model_dir
-    call_command("load_demo_papers", stdout=None)
-    yield
-    encoding._cache.pop("workspace", None)
+def _demo(demo_catalogue: None) -> None:
+    """Every test here ranks the demo catalogue."""
 
 
 def ranked(reader: Subscriber, day: date) -> list[Recommendation]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -25,19 +24,9 @@ from tests.factories import PaperFactory, SubscriberFactory, TopicFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(scope="module")
-def model_dir(tmp_path_factory):
-    # One encoder fit for the module: every test loads the same demo texts.
-    return tmp_path_factory.mktemp("models")
-
-
 @pytest.fixture(autouse=True)
-def demo_catalogue(settings, model_dir):
-    settings.RANKING_MODEL_DIR = model_dir
-    call_command("load_demo_papers", stdout=None)
-    yield
-    # Paper primary keys differ per test: the encoded catalogue must not outlive one.
-    encoding._cache.pop("workspace", None)
+def _demo(demo_catalogue: None) -> None:
+    """Every test here ranks the demo catalogue."""
 
 
 def rows(subscriber, day: date) -> list[Recommendation]:

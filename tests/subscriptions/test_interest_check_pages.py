@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import pytest
 from django.core import mail
-from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
-from ranking.services import encoding
 from subscriptions.models import Subscriber
 from subscriptions.services.links import manage_url
 from tests.factories import SubscriberFactory
@@ -17,17 +15,9 @@ from tests.factories import SubscriberFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(scope="module")
-def model_dir(tmp_path_factory):
-    return tmp_path_factory.mktemp("models")
-
-
 @pytest.fixture(autouse=True)
-def demo_catalogue(settings, model_dir):
-    settings.RANKING_MODEL_DIR = model_dir
-    call_command("load_demo_papers", stdout=None)
-    yield
-    encoding._cache.pop("workspace", None)
+def _demo(demo_catalogue: None) -> None:
+    """Every test here ranks the demo catalogue."""
 
 
 def test_sign_up_checks_interests_without_subscribing(client: Client) -> None:
