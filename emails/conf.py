@@ -18,6 +18,11 @@ def quiet_note_interval() -> timedelta:
     return timedelta(days=int(getattr(settings, "DIGEST_QUIET_NOTE_INTERVAL_DAYS", 7)))
 
 
+def silent_interest_days() -> int:
+    """An interest that has found nothing for this many days is mentioned once in an email."""
+    return int(getattr(settings, "DIGEST_SILENT_INTEREST_DAYS", 14))
+
+
 def link_max_age() -> timedelta:
     """How long a digest's feedback and view links work after its date."""
     return timedelta(days=int(getattr(settings, "DIGEST_LINK_MAX_AGE_DAYS", 180)))

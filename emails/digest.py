@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from emails import conf
 from emails.links import LinkBuilder
 from ranking.models import Paper
 
@@ -95,6 +96,8 @@ class DigestView:
     sections: list[Section]
     show_headings: bool
     abstract_chars: int
+    # Interests that have found nothing for a while, said once (emails/services/silent.py).
+    silent_note: str = ""
 
     @property
     def quiet(self) -> bool:
@@ -170,6 +173,7 @@ def make_view(
     items: Sequence[DigestItem],
     links: LinkBuilder,
     card_for: Callable[[Paper, int], PaperCard] = paper_card,
+    silent_interests: Sequence[str] = (),
 ) -> DigestView:
     """The view model of one digest; `card_for` may return cached cards (a batch renderer)."""
     abstract_chars = abstract_chars_for(len(items))
@@ -196,6 +200,7 @@ def make_view(
         sections=sections,
         show_headings=len(sections) > 1,
         abstract_chars=abstract_chars,
+        silent_note=_silent_note(silent_interests),
     )
 
 
@@ -207,6 +212,18 @@ def describe_interests(interests: Sequence[str], shown: int = 4) -> str:
     if len(names) > 1:
         return ", ".join(names[:-1]) + " and " + names[-1]
     return names[0] if names else "your interests"
+
+
+def _silent_note(names: Sequence[str]) -> str:
+    if not names:
+        return ""
+    quoted = describe_interests([f"“{clean_text(n, MAX_INTEREST_CHARS)}”" for n in names])
+    days = conf.silent_interest_days()
+    verb = "has" if len(names) == 1 else "have"
+    return (
+        f"{quoted} {verb} found nothing for you in {days} days. An interest may be too broad "
+        "(in so many papers that none stands out) or too narrow."
+    )
 
 
 def _default_why(interest: str) -> str:

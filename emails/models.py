@@ -35,6 +35,9 @@ class Digest(models.Model):
     digest_date = models.DateField()
     kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.DIGEST)
     items = models.JSONField(default=list, blank=True)
+    # Interests that had found nothing for DIGEST_SILENT_INTEREST_DAYS, mentioned in this
+    # email (each one once per subscriber, ever: emails/services/silent.py).
+    nudged_interests = models.JSONField(default=list, blank=True)
     message_id = models.CharField(max_length=255, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     state = models.CharField(

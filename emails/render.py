@@ -132,7 +132,7 @@ class DigestRenderer:
 
     def render(self, view: DigestView) -> tuple[str, str] | None:
         """(text, html) identical to `render_reference(view)`, or None when not applicable."""
-        if view.quiet:
+        if view.quiet or view.silent_note:  # rare emails: the reference path renders them
             return None
         self._check_settings()
         values = {name: getattr(view, name) for name in _SHELL_FIELDS}

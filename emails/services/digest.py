@@ -23,6 +23,7 @@ from emails.links import LinkBuilder
 from emails.message import build_email
 from emails.models import Digest
 from emails.render import PREFIX, DigestRenderer, default_renderer, render_reference
+from emails.services.silent import silent_interests
 from ranking.models import Paper
 from subscriptions.models import Subscriber
 from subscriptions.services.links import manage_url, unsubscribe_url
@@ -55,20 +56,9 @@ def record_day(
     subscriber: Subscriber, digest_date: date, items: Sequence[DigestItem]
 ) -> Digest | None:
     """The day's Digest row (created once; see `build_digest`), without rendering anything:
-    the nightly run records rows in its build stage and renders them when sending."""
-    if not subscriber.receives_digests:
-        return None
-    if not subscriber_interests(subscriber):
-        return _record_nudge(subscriber, digest_date)
-    if items:
-        return record_digest(subscriber, digest_date, items)
-    if conf.quiet_day_note():
-        interval = conf.quiet_note_interval()
-        quiet = _recently_sent(Digest.Kind.QUIET, [subscriber.pk], digest_date, interval)
-        return record_digest(
-            subscriber, digest_date, [], kind=Digest.Kind.QUIET, skipped=bool(quiet)
-        )
-    return record_digest(subscriber, digest_date, [], skipped=True)
+    the nightly run records rows in its build stage and renders them when sending. The same
+    rules and code as the nightly chunk's `record_days`."""
+    return record_days([subscriber], digest_date, {subscriber.pk: items}).get(subscriber.pk)
 
 
 def record_days(
@@ -90,10 +80,15 @@ def record_days(
     nudged = _recently_nudged([s.pk for s in new if not subscriber_interests(s)], digest_date)
     empty = [s.pk for s in new if not items.get(s.pk) and subscriber_interests(s)]
     quiet = _recently_sent(Digest.Kind.QUIET, empty, digest_date, conf.quiet_note_interval())
-    Digest.objects.bulk_create(
-        [_new_row(s, digest_date, items.get(s.pk, ()), s.pk in nudged, s.pk in quiet) for s in new],
-        ignore_conflicts=True,
-    )
+    created = [
+        _new_row(s, digest_date, items.get(s.pk, ()), s.pk in nudged, s.pk in quiet) for s in new
+    ]
+    # An interest silent for two weeks is mentioned once, in an email that does go out.
+    going = [d for d in created if d.state == Digest.State.PENDING and d.kind != Digest.Kind.NUDGE]
+    silent = silent_interests([d.subscriber_id for d in going], digest_date, items)
+    for digest in going:
+        digest.nudged_interests = silent.get(digest.subscriber_id, [])
+    Digest.objects.bulk_create(created, ignore_conflicts=True)
     if new:
         existing = {d.subscriber_id: d for d in rows.all()}
     unnamed = [d for d in existing.values() if not d.message_id]
@@ -256,8 +251,9 @@ def digest_view(
     cards = renderer or default_renderer()
     items = items_from_snapshot(digest, papers)
     return make_view(
-        recipient, digest.pk, digest.digest_date, items, LinkBuilder(), card_for=cards.card
-    )
+        recipient, digest.pk, digest.digest_date, items, LinkBuilder(), card_for=cards.card,
+        silent_interests=digest.nudged_interests,
+    )  # fmt: skip
 
 
 def render_digest(
@@ -292,8 +288,3 @@ def digest_email(
     return build_email(
         PREFIX, recipient.email, view.as_context(), headers, body_text=text, body_html=html
     )
-
-
-def _record_nudge(subscriber: Subscriber, digest_date: date) -> Digest:
-    recent = _recently_nudged([subscriber.pk], digest_date)
-    return record_digest(subscriber, digest_date, [], kind=Digest.Kind.NUDGE, skipped=bool(recent))
