@@ -15,7 +15,7 @@ import threading
 from collections import Counter, OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime
 from time import monotonic
 
 import numpy as np
@@ -27,6 +27,7 @@ from ranking import core
 from ranking.core.words import GENERIC, tokens
 from ranking.models import Paper
 from ranking.services import encoding
+from ranking.services.recommend import candidate_window
 
 BACKGROUND = 1000  # catalogue papers the scores are standardised against (as model.py fits)
 MAX_WINDOW = 20_000  # window papers kept encoded (20 days of a busy arXiv feed)
@@ -114,8 +115,7 @@ def query_dim(encoder: core.Encoder) -> int:
 
 def window_bounds(days: int) -> tuple[datetime, datetime]:
     """The same days as `recommend.candidate_papers(today, days)`: to the end of today (UTC)."""
-    end = datetime.combine(timezone.now().date() + timedelta(days=1), time.min, tzinfo=UTC)
-    return end - timedelta(days=days), end
+    return candidate_window(timezone.now().date(), days)
 
 
 def window(days: int, encoder: core.Encoder, lsa: core.LsaEncoder) -> Window:

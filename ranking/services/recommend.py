@@ -156,9 +156,15 @@ def _current_models(
 
 def candidate_papers(run_date: date, days: int) -> list[Paper]:
     """Papers the catalogue first saw in the `days` before the end of `run_date` (UTC)."""
-    end = datetime.combine(run_date + timedelta(days=1), time.min, tzinfo=UTC)
-    window = Paper.objects.filter(first_seen__gte=end - timedelta(days=days), first_seen__lt=end)
+    start, end = candidate_window(run_date, days)
+    window = Paper.objects.filter(first_seen__gte=start, first_seen__lt=end)
     return list(window.order_by("pk"))
+
+
+def candidate_window(run_date: date, days: int) -> tuple[datetime, datetime]:
+    """[start, end) of the `days` before the end of `run_date` (UTC)."""
+    end = datetime.combine(run_date + timedelta(days=1), time.min, tzinfo=UTC)
+    return end - timedelta(days=days), end
 
 
 def rank_subscribers(subscriber_ids: Sequence[int], run_date: date) -> RankCounts:
