@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from subscriptions import tasks
 from subscriptions.fields import StringListField, normalise_category
+from subscriptions.forms import normalise_email
 from subscriptions.models import AuditEvent, Feedback, Subscriber, Topic
 from subscriptions.services import erasure, preferences, signup
 from subscriptions.services.audit import record_event
@@ -82,7 +83,7 @@ class SubscriberForm(forms.ModelForm[Subscriber]):
         ]
 
     def clean_email(self) -> str:
-        return str(self.cleaned_data["email"]).strip().lower()
+        return normalise_email(str(self.cleaned_data["email"]))
 
 
 class FeedbackInline(admin.TabularInline[Feedback, Subscriber]):

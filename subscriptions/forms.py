@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
+from subscriptions.addresses import AddressError, canonical_address, check_public
 from subscriptions.fields import (
     LINE_SEPARATORS,
     SingleLineEmailField,
@@ -248,9 +249,11 @@ class DeleteAccountForm(forms.Form):
 
 
 def normalise_email(email: str) -> str:
-    """The whole address lower-case: one subscriber per mailbox, however it is typed."""
-    normalised = email.strip().lower()
-    # Some characters grow when lower-cased; the column must still hold the result.
-    if len(normalised) > MAX_EMAIL_LENGTH:
-        raise ValidationError(f"An email address has at most {MAX_EMAIL_LENGTH} characters.")
-    return normalised
+    """The canonical address (subscriptions.addresses): one subscriber per mailbox, however it
+    is typed, and only addresses at a public domain."""
+    try:
+        address = canonical_address(email)
+        check_public(address)
+    except AddressError as exc:
+        raise ValidationError(str(exc), code="invalid_address") from exc
+    return address

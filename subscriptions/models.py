@@ -9,9 +9,9 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.deconstruct import deconstructible
 
+from subscriptions.addresses import MAX_EMAIL_LENGTH as MAX_EMAIL_LENGTH  # forms read it here
+from subscriptions.addresses import display_address, validate_address
 from subscriptions.fields import has_control_chars
-
-MAX_EMAIL_LENGTH = 254
 
 
 def validate_time_zone(value: str) -> None:
@@ -94,8 +94,10 @@ class Subscriber(models.Model):
         SATURDAY = 5, "Saturday"
         SUNDAY = 6, "Sunday"
 
-    # Always stored lower-case (see services.normalise_email), so `unique` is case-insensitive.
-    email = models.EmailField(max_length=MAX_EMAIL_LENGTH, unique=True)
+    # Always stored canonical (subscriptions.addresses), so `unique` means one per mailbox.
+    email = models.EmailField(
+        max_length=MAX_EMAIL_LENGTH, unique=True, validators=[validate_address]
+    )
     status = models.CharField(
         max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True
     )
@@ -154,6 +156,11 @@ class Subscriber(models.Model):
 
     def __str__(self) -> str:
         return self.email
+
+    @property
+    def display_email(self) -> str:
+        """The address as its owner writes it (an IDN domain in Unicode), for pages and mail."""
+        return display_address(self.email)
 
     @property
     def receives_digests(self) -> bool:

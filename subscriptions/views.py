@@ -15,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from emails.services.suppression import suppression_of
 from ranking.models import Paper
 from ranking.services.interest_check import InterestReport, check_interests
 from ranking.views import find_paper, trending_context
@@ -152,9 +153,11 @@ def _too_many(request: HttpRequest) -> HttpResponse:
 @token_view("confirm")
 def confirm_view(request: HttpRequest, subscriber: Subscriber, token: str) -> HttpResponse:
     # GET never confirms: link scanners open every URL in a message.
-    if request.method == "POST":
-        signup.confirm_subscription(subscriber)
-    context = {"subscriber": subscriber, "manage_url": manage_url(subscriber), "token": token}
+    confirmed_now = request.method == "POST" and signup.confirm_subscription(subscriber)
+    # The preference-centre link only answers the click that confirmed: a confirm link lives for
+    # days in a mailbox and must not hand out fresh manage links to whoever opens it later.
+    link = manage_url(subscriber) if confirmed_now else ""
+    context = {"subscriber": subscriber, "manage_url": link, "token": token}
     return render(request, "subscriptions/confirm.html", context)
 
 
@@ -242,6 +245,7 @@ def _manage_page(
         "rated": centre.rated_papers(subscriber),
         "unsubscribe_url": unsubscribe_url(subscriber),
         "feed_url": feed_url(subscriber),
+        "suppression": suppression_of(subscriber.email),
         **extra,
     }
     return render(request, "subscriptions/manage.html", context, status=status)

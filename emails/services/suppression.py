@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from emails import conf
 from emails.models import DeliveryEvent, Suppression
+from subscriptions.addresses import canonical_or_lower
 
 IMMEDIATE: dict[str, str] = {
     DeliveryEvent.Kind.HARD_BOUNCE: Suppression.Reason.HARD_BOUNCE,
@@ -24,7 +25,9 @@ IMMEDIATE: dict[str, str] = {
 
 
 def normalise(email: str) -> str:
-    return email.strip().lower()
+    """The canonical address (subscriptions.addresses): a suppression of any spelling of a
+    mailbox suppresses them all."""
+    return canonical_or_lower(email)
 
 
 # A deleted subscriber's suppression keeps only this hash of the address (see forget_addresses).
@@ -36,8 +39,13 @@ def address_hash(email: str) -> str:
 
 
 def is_suppressed(email: str) -> bool:
+    return suppression_of(email) is not None
+
+
+def suppression_of(email: str) -> Suppression | None:
+    """The row that stops mail to this address (any spelling of it), if there is one."""
     email = normalise(email)
-    return Suppression.objects.filter(email__in=[email, address_hash(email)]).exists()
+    return Suppression.objects.filter(email__in=[email, address_hash(email)]).first()
 
 
 def suppressed_among(emails: Iterable[str]) -> set[str]:

@@ -11,6 +11,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from emails.message import build_email
+from emails.services.suppression import is_suppressed
 from subscriptions import conf
 from subscriptions.models import Subscriber
 from subscriptions.services.audit import record_event
@@ -112,6 +113,11 @@ def _send_claimed(
 ) -> bool:
     subscriber = claim.first()
     if subscriber is None:
+        return False
+    if is_suppressed(subscriber.email):
+        # A hard bounce or a complaint: mailing again hurts the site's reputation and, after a
+        # complaint, the person. The admin's audit log shows why nothing went.
+        record_event("mail_suppressed", subscriber, actor="system", template=template)
         return False
     previous = getattr(subscriber, stamp_field)
     changes: dict[str, Any] = {stamp_field: timezone.now()}

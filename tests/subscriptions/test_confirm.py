@@ -104,3 +104,14 @@ def test_an_unsubscribed_address_cannot_be_reactivated_by_an_old_link(client: Cl
     assert "unsubscribed since this link was sent" in response.content.decode()
     subscriber.refresh_from_db()
     assert subscriber.status == Subscriber.Status.UNSUBSCRIBED
+
+
+def test_a_confirm_link_opened_again_hands_out_no_manage_link(client: Client, pending) -> None:
+    url = path_of(confirm_url(pending))
+    assert "/manage/" in client.post(url).content.decode()  # the click that confirmed
+    for again in (client.get(url), client.post(url)):
+        html = again.content.decode()
+        assert again.status_code == 200
+        assert "already subscribed" in html
+        assert "/manage/" not in html  # a mailbox's old link is no key to the preference centre
+        assert "/link/" in html or "ask for a link" in html

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from emails.services.preview import PREVIEW_LABEL, preview_digest
+from subscriptions.addresses import canonical_or_lower
 from subscriptions.models import Subscriber
 
 
@@ -19,7 +20,7 @@ class Command(BaseCommand):
         parser.add_argument("--html", type=Path, help="Also write the HTML part to this file.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        subscriber = Subscriber.objects.filter(email=options["email"].strip().lower()).first()
+        subscriber = Subscriber.objects.filter(email=canonical_or_lower(options["email"])).first()
         if subscriber is None:
             raise CommandError(f"No subscriber with the address {options['email']!r}.")
         message = preview_digest(subscriber)
