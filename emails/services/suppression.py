@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from emails import conf
 from emails.models import DeliveryEvent, Suppression
-from subscriptions.addresses import canonical_or_lower
+from subscriptions.addresses import AddressError, canonical_or_lower, check_public
 
 IMMEDIATE: dict[str, str] = {
     DeliveryEvent.Kind.HARD_BOUNCE: Suppression.Reason.HARD_BOUNCE,
@@ -52,7 +52,16 @@ def suppressed_among(emails: Iterable[str]) -> set[str]:
     wanted = {normalise(email) for email in emails}
     hashed = {address_hash(email): email for email in wanted}
     rows = Suppression.objects.filter(email__in=[*wanted, *hashed]).values_list("email", flat=True)
-    return {hashed.get(row, row) for row in rows}
+    # Rows stored before addresses had to be public (local@localhost) are never mailed either.
+    return {hashed.get(row, row) for row in rows} | {e for e in wanted if not is_public(e)}
+
+
+def is_public(email: str) -> bool:
+    try:
+        check_public(email)
+    except AddressError:
+        return False
+    return True
 
 
 def forget_addresses(emails: Iterable[str]) -> None:

@@ -75,7 +75,8 @@ def test_two_spellings_become_one_subscriber_with_both_interests(
 
     merged = Subscriber.objects.get(email="x@xn--bcher-kva.example")
     assert merged.pk == active.pk  # the active one is "my subscription"
-    assert merged.status == "active" and merged.delivery_hour == 9
+    assert merged.status == "active"
+    assert merged.delivery_hour == 9
     assert merged.keywords == ["dense retrieval", "Graph Neural Networks", "message passing"]
     assert {t.slug for t in merged.topics.all()} == {"g", "n"}
     assert [f.paper_id for f in apps.get_model("subscriptions", "Feedback").objects.all()] == [
