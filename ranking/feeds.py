@@ -13,6 +13,8 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString
 
 from emails.digest import clean_text, shorten_authors, trim
 from ranking.browse import parse_day
@@ -49,13 +51,21 @@ def paper_when(paper: Paper) -> datetime:
     return paper_published(paper) or paper.first_seen
 
 
-def paper_summary(paper: Paper, prefix: str = "") -> str:
+def paper_summary(paper: Paper, prefix: str = "") -> SafeString:
+    """The entry's <summary type="html">: one escaped paragraph per part, never the source's markup.
+
+    Atom1Feed sends summaries as HTML, and HTML rather than type="text" is what we want: readers
+    collapse the line breaks of a text summary, so the explanation, the authors and the abstract
+    would run together, while paragraphs show apart in every reader. The text is escaped here
+    (an abstract's "<img ...>" or "p < 0.05" becomes "&lt;..."), then once more by the XML
+    writer; a reader undoes both and shows the paper's literal characters.
+    """
     parts = [
         prefix,
         shorten_authors(paper.authors),
         trim(clean_text(paper.abstract), FEED_ABSTRACT_CHARS),
     ]
-    return "\n\n".join(part for part in parts if part)
+    return format_html_join("", "<p>{}</p>", ((part,) for part in parts if part))
 
 
 class PaperFeed(Feed):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
+from html.parser import HTMLParser
 
 import feedparser
 import pytest
@@ -13,6 +14,7 @@ from django.test import Client
 from emails.digest import DigestItem
 from emails.models import Digest
 from emails.services.digest import record_digest
+from ranking.models import Paper
 from subscriptions import tokens
 from subscriptions.models import Subscriber
 from subscriptions.services.links import feed_url, manage_url
@@ -117,9 +119,11 @@ def test_the_personal_feed_carries_the_sent_digests_newest_first(
     response = client.get(feed_url(reader).removeprefix("http://testserver"))
     feed = parse(response)
     assert [e.title for e in feed.entries] == ["Newest pick", "Second pick", "Older pick"]
-    assert feed.entries[0].summary.startswith("Cites a paper you liked.")
-    assert feed.entries[1].summary.startswith("Matches your interest in retrieval.")
-    assert feed.entries[2].summary.startswith("Because you like retrieval.")
+    assert shown(feed.entries[0].summary_detail)[1].startswith("Cites a paper you liked.")
+    assert shown(feed.entries[1].summary_detail)[1].startswith(
+        "Matches your interest in retrieval."
+    )
+    assert shown(feed.entries[2].summary_detail)[1].startswith("Because you like retrieval.")
     assert len({e.id for e in feed.entries}) == 3
     assert response["X-Robots-Tag"] == "noindex"
     assert "ada@example.org" not in response.content.decode()
@@ -186,3 +190,80 @@ def test_an_entry_never_gives_first_seen_as_its_publication_date(client: Client)
     assert "published" not in undated
     assert undated.updated.startswith("2026-11-26T12:00")
     assert dated.published.startswith("2026-11-25T09:00")
+
+
+# What a hostile or merely unlucky source can put in a paper's text: each must reach a feed
+# reader as these literal characters, never as markup.
+HOSTILE = ["<img src=x onerror=alert(1)>", "<script>alert(2)</script>", "&amp;", "p < 0.05"]
+HOSTILE_TEXT = " ".join(HOSTILE)
+
+
+class ShownText(HTMLParser):
+    """What a reader displays for an HTML text construct: its elements and its visible text."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[str] = []
+        self.text = ""
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        self.tags.append(tag)
+
+    def handle_data(self, data: str) -> None:
+        self.text += data
+
+
+def shown(detail: feedparser.FeedParserDict) -> tuple[set[str], str]:
+    """The elements and the text a reader shows for a title or summary, by its content type."""
+    if detail.type == "text/plain":
+        return set(), detail.value
+    assert detail.type == "text/html", detail.type
+    parser = ShownText()
+    parser.feed(detail.value)
+    parser.close()
+    return set(parser.tags), parser.text
+
+
+def assert_shown_as_text(response) -> None:
+    """Both as a reader shows it (feedparser's sanitiser on) and as the raw value it was sent."""
+    for sanitize in (True, False):
+        feed = feedparser.parse(response.content, sanitize_html=sanitize)
+        assert feed.bozo == 0, feed.get("bozo_exception")
+        assert feed.entries
+        for entry in feed.entries:
+            for detail in (entry.title_detail, entry.summary_detail):
+                tags, text = shown(detail)
+                assert tags <= {"p"}, (tags, detail.value)
+                for literal in HOSTILE:
+                    assert literal in text, (literal, detail.value)
+
+
+def hostile_paper(**kwargs: object) -> Paper:
+    return PaperFactory(
+        title=HOSTILE_TEXT, authors=HOSTILE, abstract=HOSTILE_TEXT, upvotes=3, **kwargs
+    )
+
+
+@pytest.mark.parametrize(
+    "url", ["/feeds/trending/", "/feeds/trending/2026-11-26/", "/feeds/topics/robotics/"]
+)
+def test_public_feeds_show_markup_in_paper_text_as_text(client: Client, url: str) -> None:
+    TopicFactory(name="Robotics", slug="robotics", categories=["cs.RO"], keywords=[])
+    hostile_paper(categories=["cs.RO"])
+    assert_shown_as_text(client.get(url))
+
+
+def test_the_personal_feed_shows_markup_in_paper_text_and_explanations_as_text(
+    client: Client, reader: Subscriber
+) -> None:
+    digest = record_digest(
+        reader,
+        date(2026, 11, 25),
+        [DigestItem(hostile_paper(), 1.0, HOSTILE_TEXT, interest="a<b & c")],
+    )
+    Digest.objects.filter(pk=digest.pk).update(state=Digest.State.SENT, sent_at=NOW)
+    response = client.get(feed_url(reader).removeprefix("http://testserver"))
+    assert_shown_as_text(response)
+    entry = feedparser.parse(response.content).entries[0]
+    assert entry.tags[0].term == "a<b & c"
+    assert shown(entry.summary_detail)[1].startswith(HOSTILE_TEXT)
