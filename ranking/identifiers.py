@@ -3,6 +3,7 @@
 A paper's canonical id is, in order of preference: its base arXiv id without version
 ("2401.01234", "math.GT/0309136"), "doi:<lower-cased DOI>", or "title:<hash of the normalised
 title>". Text is never changed by these functions; normalisation is for matching only.
+Also here: which URLs from a source may be kept (safe_url).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import re
 import unicodedata
 from functools import lru_cache
 from typing import NamedTuple
+from urllib.parse import urlsplit
 
 _SPACES = re.compile(r"\s+")
 _NON_WORD = re.compile(r"[^\w\s]")
@@ -31,6 +33,10 @@ _ARXIV_PREFIX = re.compile(
 )
 _DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:)", re.IGNORECASE)
 _DOI = re.compile(r"^10\.\d{4,9}/\S+$")
+# Browsers drop tabs and newlines inside a URL ("java\tscript:"), so a URL holding any control
+# character or space is refused whole rather than read the way one browser might.
+_URL_UNSAFE = re.compile(r"[\x00-\x20\x7f]")
+WEB_SCHEMES = frozenset({"http", "https"})
 
 
 class ArxivId(NamedTuple):
@@ -102,3 +108,19 @@ def id_rank(canonical_id: str) -> int:
 def collapse_spaces(text: str) -> str:
     """Hard-wrapped feed text on one line; characters (LaTeX, unicode) are kept as they are."""
     return _SPACES.sub(" ", text).strip()
+
+
+def safe_url(text: str) -> str:
+    """`text` (trimmed) if it is an absolute http(s) URL with a host, else "".
+
+    Source URLs end up in href attributes (paper page, cards, digests): a "javascript:" URL
+    there runs script on a click, a "file:" one opens the reader's own files. Web links only.
+    """
+    url = text.strip()
+    if not url or _URL_UNSAFE.search(url):
+        return ""
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return ""
+    return url if parts.scheme.lower() in WEB_SCHEMES and parts.hostname else ""

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Protocol
 
-from ranking.identifiers import doi_id, normalise_doi, parse_arxiv_id, title_id
+from ranking.identifiers import doi_id, normalise_doi, parse_arxiv_id, safe_url, title_id
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,13 @@ class PaperRecord:
     comments: int | None = None
     trending_on: date | None = None
     extra: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Every source builds its records here, so this one check covers them all, before
+        # validation and the catalogue's write: a URL that is not http(s) is dropped (a
+        # "javascript:" pdf link from a feed), and the rest of the record is kept.
+        object.__setattr__(self, "abs_url", safe_url(self.abs_url))
+        object.__setattr__(self, "pdf_url", safe_url(self.pdf_url))
 
 
 @dataclass(frozen=True)

@@ -124,6 +124,15 @@ def test_html_in_paper_text_is_escaped(client: Client) -> None:
     assert "<img src=x" not in html
 
 
+def test_a_card_links_only_web_urls(client: Client) -> None:
+    paper("An old row", abs_url="file:///etc/passwd", pdf_url="javascript:alert(1)")
+    paper("A good row", pdf_url="https://arxiv.org/pdf/2401.01234")
+    html = client.get("/").content.decode()
+    assert "javascript:" not in html
+    assert "file:" not in html
+    assert 'href="https://arxiv.org/pdf/2401.01234"' in html
+
+
 def test_it_falls_back_to_the_latest_day_with_papers(client: Client) -> None:
     paper("Seen ten days ago", age=10)
     html = client.get("/").content.decode()

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from ranking.identifiers import (
@@ -7,8 +9,10 @@ from ranking.identifiers import (
     doi_id,
     normalise_title,
     parse_arxiv_id,
+    safe_url,
     title_id,
 )
+from ranking.sources.base import PaperRecord
 
 
 @pytest.mark.parametrize(
@@ -52,3 +56,53 @@ def test_latex_and_unicode_variants_of_a_title_match() -> None:
     assert len({normalise_title(v) for v in variants}) == 1
     assert len({title_id(v) for v in variants}) == 1
     assert normalise_title("Eﬃcient ﬁne-tuning") == "efficient fine tuning"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://arxiv.org/pdf/2104.12255v1",
+        "http://arxiv.org/abs/1111.2011v2",
+        "HTTPS://example.org:8443/paper?id=1#p2",
+        "https://[2001:db8::1]/paper.pdf",
+    ],
+)
+def test_web_urls_are_kept_as_they_are(url: str) -> None:
+    assert safe_url(url) == url
+    assert safe_url(f"  {url}\n") == url
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(1)",
+        " JavaScript:alert(1)",
+        "java\tscript:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "vbscript:msgbox(1)",
+        "file:///etc/passwd",
+        "ftp://example.org/paper.pdf",
+        "//evil.example/paper.pdf",
+        "/papers/2401.01234/",
+        "arxiv.org/pdf/2401.01234",
+        "https:///no-host",
+        "https://exa mple.org/",
+        "https://example.org/\x00",
+        "http://[::1/",
+        "",
+    ],
+)
+def test_anything_but_an_absolute_web_url_is_dropped(url: str) -> None:
+    assert safe_url(url) == ""
+
+
+def test_a_record_keeps_everything_but_a_url_that_is_not_a_web_link() -> None:
+    record = PaperRecord(
+        canonical_id="2401.01234",
+        title="T",
+        abstract="A",
+        abs_url="https://arxiv.org/abs/2401.01234",
+        pdf_url="javascript:alert(1)",
+    )
+    assert (record.abs_url, record.pdf_url) == ("https://arxiv.org/abs/2401.01234", "")
+    assert replace(record, abs_url="file:///etc/passwd").abs_url == ""

@@ -145,6 +145,27 @@ def test_it_reads_the_2016_feed_format_with_version_and_doi(serve: Serve) -> Non
     assert paper.categories == ["cond-mat.str-el", "cond-mat.stat-mech"]
 
 
+@pytest.mark.parametrize("bad", ["javascript:alert(1)", "file:///etc/passwd"])
+def test_a_pdf_link_that_is_not_http_is_dropped_and_the_paper_kept(serve: Serve, bad: str) -> None:
+    recorded_reply = recorded_api(ID_LISTS["2104.12255v1"])
+    assert isinstance(recorded_reply.body, bytes)
+    good = b'href="https://arxiv.org/pdf/2104.12255v1"'
+    assert good in recorded_reply.body
+    edited = Reply(body=recorded_reply.body.replace(good, f'href="{bad}"'.encode()))
+    serve(lambda path, query: edited)
+
+    run = fetch(Window(ids=("2104.12255v1",)))
+
+    assert (run.status, run.created, run.skipped) == (IngestionRun.Status.SUCCEEDED, 1, 0)
+    paper = Paper.objects.get()
+    assert paper.pdf_url == ""
+    assert paper.abs_url == "https://arxiv.org/abs/2104.12255"
+    assert (paper.canonical_id, paper.title) == ("2104.12255", "0")
+    assert paper.abstract.startswith("What is the funniest number in cryptography?")
+    assert paper.authors == ["Quan Thoi Minh Nguyen"]
+    assert paper.categories == ["cs.CR"]
+
+
 def test_an_html_page_with_status_200_fails_the_run(serve: Serve) -> None:
     page = b"<html><head><title>Rate exceeded</title></head><body>Slow down</body></html>"
     serve(lambda path, query: Reply(body=page, content_type="text/html"))

@@ -150,3 +150,15 @@ def test_a_doi_only_paper_shows_its_doi(client: Client) -> None:
     doi_link = '<a href="https://doi.org/10.1000/xyz" rel="noopener">10.1000/xyz</a>'
     assert f"<dt>DOI</dt><dd>{doi_link}</dd>" in html
     assert "doi:10.1000/xyz</code>" not in html
+
+
+def test_a_stored_url_that_is_not_a_web_link_is_not_linked(client: Client) -> None:
+    """A row written before sources were checked (or edited in the admin) keeps its bad URL."""
+    paper = PaperFactory(
+        title="An old row", abs_url="file:///etc/passwd", pdf_url="javascript:alert(1)"
+    )
+    html = client.get(f"/papers/{paper.canonical_id}/").content.decode()
+    assert "<h1>An old row</h1>" in html
+    assert "javascript:" not in html
+    assert "file:" not in html
+    assert ">PDF</a>" not in html
