@@ -157,7 +157,9 @@ def add_reader_signals(now: datetime) -> None:
         Feedback(subscriber_id=s, paper_id=p, kind="liked") for s, p in likes
     )
     LinkEvent.objects.bulk_create(
-        LinkEvent(digest=rng.choice(digests), paper_id=rng.choice(recent), kind="click")
+        LinkEvent(
+            digest=rng.choice(digests), paper_id=rng.choice(recent), kind="click", counted=True
+        )
         for _ in range(5000)
     )
 

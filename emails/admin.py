@@ -86,10 +86,10 @@ class DigestAdmin(admin.ModelAdmin[Digest]):
 
 @admin.register(LinkEvent)
 class LinkEventAdmin(admin.ModelAdmin[LinkEvent]):
-    list_display = ["created_at", "kind", "paper", "digest"]
-    list_filter = ["kind", "created_at"]
+    list_display = ["created_at", "kind", "counted", "reason", "paper", "digest"]
+    list_filter = ["kind", "counted", "reason", "created_at"]
     list_select_related = ["paper", "digest"]
-    readonly_fields = ["digest", "paper", "kind", "created_at", "user_agent"]
+    readonly_fields = ["digest", "paper", "kind", "created_at", "user_agent", "counted", "reason"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

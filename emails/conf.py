@@ -28,6 +28,29 @@ def link_max_age() -> timedelta:
     return timedelta(days=int(getattr(settings, "DIGEST_LINK_MAX_AGE_DAYS", 180)))
 
 
+def click_delivery_window() -> timedelta:
+    """A click this soon after its digest was sent is recorded but not counted toward trending.
+
+    Mail scanners (Safe Links and the like) open every link as the message arrives, within
+    seconds of our server accepting it; a person has to notice, open and read the email first,
+    which almost always takes longer than a minute. Losing the rare eager reader's click costs
+    one click; letting scanners through counts every paper of every digest."""
+    return timedelta(seconds=float(getattr(settings, "TRENDING_CLICK_DELIVERY_SECONDS", 60)))
+
+
+def click_burst_window() -> timedelta:
+    """Clicks on one digest's links this close together are a burst (see click_burst_size)."""
+    return timedelta(seconds=float(getattr(settings, "TRENDING_CLICK_BURST_SECONDS", 2)))
+
+
+def click_burst_size() -> int:
+    """This many clicks on one digest within click_burst_window (other links or the same one)
+    are a burst: recorded, none of them counted. Three, not two, so a double click on one link
+    is no burst; a scanner or a script opens more than three links in two seconds, a reader
+    reading the email hardly ever does."""
+    return max(2, int(getattr(settings, "TRENDING_CLICK_BURST_SIZE", 3)))
+
+
 def nudge_interval() -> timedelta:
     """At most one "add some interests" email per this interval."""
     return timedelta(days=int(getattr(settings, "DIGEST_NUDGE_INTERVAL_DAYS", 7)))

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods
 
 from config.csp import allow_email_styles
 from emails.links import LinkError
+from emails.services.clicks import record_click
 from emails.services.digest import recipient_for, render_digest
 from emails.services.feedback import (
     ExpiredLink,
@@ -26,7 +27,6 @@ from emails.services.feedback import (
     RevokedLink,
     is_expired,
     paper_target_url,
-    record_click,
     record_feedback,
     resolve_paper_link,
     resolve_view_link,
@@ -66,7 +66,8 @@ def _bad_link(request: HttpRequest, error: LinkError) -> HttpResponse:
 @private
 def click_view(request: HttpRequest, token: str) -> HttpResponse:
     digest, paper = resolve_paper_link(token)
-    # Old links still take the reader to the paper; they are just no longer counted.
+    # Every genuine click lands on the paper; old links and HEADs are not recorded, and
+    # record_click decides whether a recorded one counts toward trending.
     if request.method == "GET" and not is_expired(digest):
         record_click(digest, paper, request.headers.get("user-agent", ""))
     return HttpResponseRedirect(paper_target_url(paper))

@@ -72,12 +72,24 @@ class Digest(models.Model):
 
 
 class LinkEvent(models.Model):
-    """A click on a paper or a feedback action, from a digest's signed links."""
+    """A click on a paper or a feedback action, from a digest's signed links.
+
+    Every click is recorded, but only a reader's first click on a paper, away from delivery
+    and outside a burst, counts toward public trending (`counted`; the rule is
+    emails/services/clicks.py). The rest keep their row, with the reason, so an operator can
+    see what mail scanners and repeated requests did.
+    """
 
     class Kind(models.TextChoices):
         CLICK = "click", "Click"
         MORE = "more", "More like this"
         LESS = "less", "Less like this"
+
+    class Reason(models.TextChoices):
+        NONE = "", "—"
+        REPEAT = "repeat", "Reader already clicked this paper"
+        AT_DELIVERY = "at_delivery", "Seconds after delivery (mail scanner)"
+        BURST = "burst", "Burst of clicks on one digest"
 
     digest = models.ForeignKey(Digest, on_delete=models.CASCADE, related_name="link_events")
     paper = models.ForeignKey(
@@ -86,6 +98,18 @@ class LinkEvent(models.Model):
     kind = models.CharField(max_length=8, choices=Kind.choices)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     user_agent = models.CharField(max_length=200, blank=True)
+    # False unless emails.services.clicks decided this click counts: a row written any other
+    # way (feedback, imports, a future code path) never moves the public list by accident.
+    counted = models.BooleanField(
+        default=False, help_text="Counts toward public trending (clicks only)."
+    )
+    reason = models.CharField(
+        max_length=12,
+        choices=Reason.choices,
+        blank=True,
+        default=Reason.NONE,
+        help_text="Why a click does not count.",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

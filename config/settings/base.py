@@ -211,6 +211,12 @@ DIGEST_QUIET_NOTE_INTERVAL_DAYS = env.get_int("DIGEST_QUIET_NOTE_INTERVAL_DAYS",
 DIGEST_SILENT_INTEREST_DAYS = env.get_int("DIGEST_SILENT_INTEREST_DAYS", 14)
 DIGEST_LINK_MAX_AGE_DAYS = env.get_int("DIGEST_LINK_MAX_AGE_DAYS", 180)
 DIGEST_NUDGE_INTERVAL_DAYS = env.get_int("DIGEST_NUDGE_INTERVAL_DAYS", 7)
+# Which digest clicks count toward public trending (read through emails/conf.py; the rule is
+# emails/services/clicks.py): none this many seconds after delivery (mail scanners), none in a
+# burst of this many clicks on one digest within this many seconds.
+TRENDING_CLICK_DELIVERY_SECONDS = env.get_float("TRENDING_CLICK_DELIVERY_SECONDS", 60.0)
+TRENDING_CLICK_BURST_SECONDS = env.get_float("TRENDING_CLICK_BURST_SECONDS", 2.0)
+TRENDING_CLICK_BURST_SIZE = env.get_int("TRENDING_CLICK_BURST_SIZE", 3)
 
 # Nightly delivery (read through emails/conf.py; the rules are in emails/services/ledger.py).
 EMAIL_RATE_PER_SECOND = env.get_float("EMAIL_RATE_PER_SECOND", 100.0)

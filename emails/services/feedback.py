@@ -1,5 +1,5 @@
-"""What a digest's links do: resolve a signed token to its digest and paper, record a click or
-feedback, and say where a click may go."""
+"""What a digest's links do: resolve a signed token to its digest and paper, record feedback,
+and say where a click may go (clicks are recorded by emails/services/clicks.py)."""
 
 from __future__ import annotations
 
@@ -76,15 +76,6 @@ def paper_target_url(paper: Paper) -> str:
         if url and url.lower().startswith(("https://", "http://")):
             return url
     return settings.SITE_URL + reverse("ranking:paper", args=[paper.canonical_id])
-
-
-def record_click(digest: Digest, paper: Paper, user_agent: str = "") -> LinkEvent:
-    return LinkEvent.objects.create(
-        digest=digest,
-        paper=paper,
-        kind=LinkEvent.Kind.CLICK,
-        user_agent=user_agent[:MAX_USER_AGENT],
-    )
 
 
 def record_feedback(digest: Digest, paper: Paper, kind: str, user_agent: str = "") -> Feedback:

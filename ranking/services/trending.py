@@ -3,12 +3,16 @@
 A paper's day is when it trended on Hugging Face, else when it was published, else when the
 catalogue first saw it (the demo papers have only that). The list for day D ranks the papers
 of the week up to D by their trending signal (Hugging Face upvotes, likes and clicks by
-Paperboy's subscribers) decayed by age, Hacker-News style. The ranked ids are cached per day
+Paperboy's subscribers) decayed by age, Hacker-News style. Readers count once each (one like,
+one counted click per paper: emails/services/clicks.py) and together add at most
+READERS_CAP to the upvotes, so our own readers, or anyone holding a digest link, can lift a
+paper only so far against the public upvote signal. The ranked ids are cached per day
 (and topic) for a few minutes, so a front page view reads 25 rows by primary key.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -28,10 +32,17 @@ MAX_CANDIDATES = 5000
 MAX_LISTED = 1000
 LIKE_WEIGHT = 3
 CLICK_WEIGHT = 1
+# Readers' weighted likes and clicks count in full up to READERS_LINEAR (a handful of readers
+# moves a paper as before), log-scaled beyond it, and never add more than READERS_CAP: about
+# 30 likers or 90 clickers reach it. Hugging Face's top papers of a day have hundreds of
+# upvotes and typical ones tens, so readers can lift a paper past the typical ones but no
+# amount of clicking puts it above a paper with READERS_CAP more upvotes of the same age.
+READERS_LINEAR = 20
+READERS_CAP = 50
 GRAVITY = 1.5
 CACHE_SECONDS = 300
 SIZE_CACHE_SECONDS = 3600
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -56,7 +67,15 @@ class Candidate:
     categories: frozenset[str]
 
 
-def trending_score(signal: int, age_days: int) -> float:
+def readers_signal(likes: int, clicks: int) -> float:
+    """What subscribers' likes and counted clicks add to a paper's upvotes, at most READERS_CAP."""
+    raw = LIKE_WEIGHT * likes + CLICK_WEIGHT * clicks
+    if raw <= READERS_LINEAR:
+        return float(raw)
+    return min(float(READERS_CAP), READERS_LINEAR * (1 + math.log(raw / READERS_LINEAR)))
+
+
+def trending_score(signal: float, age_days: int) -> float:
     """More signal ranks higher; each day of age divides it down (gravity)."""
     return (signal + 1) / (max(age_days, 0) + 2) ** GRAVITY
 
@@ -82,14 +101,16 @@ def build_trending_list(day: date, topic: Topic | None = None) -> TrendingList:
     likes = _counts(
         Feedback.objects.filter(kind=Feedback.Kind.LIKED, created_at__lt=_end_of(day)), pks
     )
-    clicks = _counts(
-        LinkEvent.objects.filter(kind=LinkEvent.Kind.CLICK, created_at__lt=_end_of(day)), pks
+    counted = LinkEvent.objects.filter(
+        kind=LinkEvent.Kind.CLICK, counted=True, created_at__lt=_end_of(day)
     )
+    # Distinct subscribers, not rows: one reader is one click whatever slipped past the writer.
+    clicks = _counts(counted, pks, Count("digest__subscriber", distinct=True))
     counts: dict[int, int] = {}
     scored: list[tuple[float, int]] = []
     for c in candidates:
         count = c.upvotes + likes.get(c.pk, 0) + clicks.get(c.pk, 0)
-        signal = c.upvotes + LIKE_WEIGHT * likes.get(c.pk, 0) + CLICK_WEIGHT * clicks.get(c.pk, 0)
+        signal = c.upvotes + readers_signal(likes.get(c.pk, 0), clicks.get(c.pk, 0))
         counts[c.pk] = count
         scored.append((-trending_score(signal, (day - c.day).days), c.pk))
     scored.sort()  # ties keep catalogue order (primary key): the demo page's own order
@@ -192,8 +213,8 @@ def _candidate(row: dict[str, Any], with_text: bool) -> Candidate:
     )
 
 
-def _counts(events: Any, pks: list[int]) -> dict[int, int]:
+def _counts(events: Any, pks: list[int], count: Count | None = None) -> dict[int, int]:
     if not pks:
         return {}
-    rows = events.filter(paper_id__in=pks).values("paper_id").annotate(n=Count("id"))
+    rows = events.filter(paper_id__in=pks).values("paper_id").annotate(n=count or Count("id"))
     return {row["paper_id"]: row["n"] for row in rows}
