@@ -46,14 +46,16 @@ def test_it_shows_every_paper_in_both_parts(subscriber: Subscriber, papers: list
     assert len(links(text, "click")) == len(links(text, "more")) == len(links(text, "less")) == 4
 
 
-def test_its_html_is_a_600px_table_with_inlined_css(
+def test_its_html_is_a_fluid_600px_table_with_inlined_css(
     subscriber: Subscriber, papers: list[Paper]
 ) -> None:
     message = build_digest(subscriber, DAY, items_for(papers))
     assert message is not None
     _, html = parts(message)
     assert html.startswith("<!DOCTYPE html>")
-    assert 'class="container" width="600"' in html
+    # Fluid: at most 600px, narrower on a phone even where the client drops <style>.
+    container = r'class="container" width="100%"[^>]* style="width:100%; max-width:600px'
+    assert re.search(container, html)
     assert re.search(r'<td class="paper" style="[^"]*border-bottom:1px solid', html)
     assert re.search(r'<a class="title" href="http://testserver/r/[^"]+/" style="', html)
     # Only what cannot be inlined stays in <style>: dark mode and small screens.
