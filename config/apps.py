@@ -9,3 +9,6 @@ class PaperboyConfig(AppConfig):
     name = "config"
     label = "paperboy"
     verbose_name = "Paperboy"
+
+    def ready(self) -> None:
+        from config import checks  # noqa: F401 - registers the checks

@@ -1,7 +1,9 @@
-"""Project-wide middleware: health endpoint, request ids, early refusal of oversized bodies."""
+"""Project-wide middleware: health endpoint, request ids, a Permissions-Policy header, early
+refusal of oversized bodies and of form bodies in a charset other than UTF-8."""
 
 from __future__ import annotations
 
+import codecs
 import re
 import uuid
 from collections.abc import Callable
@@ -15,6 +17,36 @@ from config.health import healthz
 View = Callable[[HttpRequest], HttpResponse]
 # A request id from the proxy is kept only when it looks like one (it ends up in every log line).
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+# Browser features no page of ours uses, denied to every origin (ours included), so injected or
+# framed content cannot ask for them either. interest-cohort (FLoC) is retired, but older
+# Chromium still reads it; browsers ignore names they do not know.
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "fullscreen",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "interest-cohort",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "picture-in-picture",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+)
+FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 
 
 def health_check_middleware(get_response: View) -> View:
@@ -46,6 +78,17 @@ def request_id_middleware(get_response: View) -> View:
     return middleware
 
 
+def permissions_policy_middleware(get_response: View) -> View:
+    """Adds PERMISSIONS_POLICY to every response (Django has no setting for it)."""
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        response = get_response(request)
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        return response
+
+    return middleware
+
+
 def body_size_limit_middleware(get_response: View) -> View:
     """Refuses a body whose declared length is over DATA_UPLOAD_MAX_MEMORY_SIZE with 413,
     before anything reads it (Django itself would read up to the limit and answer 400)."""
@@ -57,6 +100,30 @@ def body_size_limit_middleware(get_response: View) -> View:
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         if limit is not None and int(raw) > limit:
             return JsonResponse({"error": f"request body over {limit} bytes"}, status=413)
+        return get_response(request)
+
+    return middleware
+
+
+def form_charset_middleware(get_response: View) -> View:
+    """Refuses a form body declared in a charset other than UTF-8 (or its subset ASCII) with a
+    one-line 400, before anything reads request.POST: Django decodes form bodies as UTF-8 only,
+    and an unknown charset name would otherwise be ignored silently."""
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        charset = request.content_params.get("charset") if request.content_params else None
+        if charset is None or request.content_type not in FORM_TYPES:
+            return get_response(request)
+        try:
+            codec = codecs.lookup(charset).name
+        except LookupError:
+            return JsonResponse({"error": f"unknown charset {charset[:40]!r}"}, status=400)
+        if codec not in {"utf-8", "ascii"}:
+            return JsonResponse(
+                {"error": f"form bodies must be UTF-8, not {charset[:40]}"}, status=400
+            )
+        # Django accepts only the exact name "utf-8" (a "utf8" or "ascii" form would be refused).
+        request.encoding = "utf-8"
         return get_response(request)
 
     return middleware

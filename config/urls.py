@@ -14,7 +14,7 @@ urlpatterns = [
     path(f"{settings.ADMIN_URL}login/", admin_login),
     path(settings.ADMIN_URL, admin.site.urls),
     path("dev/mail/", include("emails.urls_dev")),
-    path("webhooks/anymail/", include("anymail.urls")),
+    path("webhooks/anymail/", include("emails.urls_anymail")),
     path("", include("emails.urls")),
     path("", include("ranking.urls")),
     path("", include("subscriptions.urls")),

@@ -42,9 +42,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "config.middleware.request_id_middleware",
+    "config.middleware.permissions_policy_middleware",
     "config.middleware.health_check_middleware",
     "django.middleware.security.SecurityMiddleware",
     "config.middleware.body_size_limit_middleware",
+    "config.middleware.form_charset_middleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -273,11 +275,13 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.get_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 1024 * 
 DATA_UPLOAD_MAX_NUMBER_FIELDS = env.get_int("DATA_UPLOAD_MAX_NUMBER_FIELDS", 500)
 DELIVERY_WEBHOOK_MAX_BYTES = env.get_int("DELIVERY_WEBHOOK_MAX_BYTES", 64 * 1024)
 
-# Admin: its URL prefix (a less guessable one keeps scanners off the login page), and login
-# attempts allowed per client address and per username (django-ratelimit, counted in Redis).
+# Admin: its URL prefix (a less guessable one keeps scanners off the login page), and failed
+# logins allowed per (client address, username) and per address across usernames before 429
+# (config/login_limits.py, counted in Redis; `manage.py unlock_admin` clears them). Only
+# failures count and never per username alone, so nobody can lock the owner out from elsewhere.
 ADMIN_URL = env.get_url_prefix("ADMIN_URL", "admin/")
-ADMIN_LOGIN_RATE_PER_IP = env.get_rate("ADMIN_LOGIN_RATE_PER_IP", "10/m")
-ADMIN_LOGIN_RATE_PER_USER = env.get_rate("ADMIN_LOGIN_RATE_PER_USER", "20/h")
+ADMIN_LOGIN_FAILURES_PER_PAIR = env.get_rate("ADMIN_LOGIN_FAILURES_PER_PAIR", "5/15m")
+ADMIN_LOGIN_FAILURES_PER_ADDRESS = env.get_rate("ADMIN_LOGIN_FAILURES_PER_ADDRESS", "30/h")
 # Which address rate limits count. Behind a reverse proxy REMOTE_ADDR is the proxy: set
 # HTTP_X_FORWARDED_FOR to count the address RATELIMIT_TRUSTED_PROXIES places from the right
 # of X-Forwarded-For (config/proxy.py); any other value names a request.META key.

@@ -59,31 +59,56 @@ def test_a_correct_login_works(client: Client, admin_user: object) -> None:
 
 
 @FROZEN
-def test_password_guessing_from_one_address_is_throttled(
+def test_password_guessing_one_username_from_one_address_is_refused(
     client: Client, admin_user: object, settings: SettingsWrapper
 ) -> None:
-    settings.ADMIN_LOGIN_RATE_PER_IP = "5/m"
+    settings.ADMIN_LOGIN_FAILURES_PER_PAIR = "5/15m"
     assert [attempt(client, "boss", f"guess-{n}") for n in range(5)] == [200] * 5
     response = client.post(
         LOGIN, {"username": "boss", "password": "right-pw-123"}, REMOTE_ADDR="198.51.100.1"
     )
+    # Refused even with the right password: otherwise the guesser would learn it had found it.
     assert response.status_code == 429
-    assert response["Retry-After"] == "60"
-    assert b"Too many login attempts" in response.content
+    assert 0 < int(response["Retry-After"]) <= 15 * 60
+    assert b"Too many failed logins" in response.content
+    assert b"5 failed logins for this username from your address" in response.content
+    assert b"manage.py unlock_admin" in response.content
     # Another address is not punished for it.
     assert attempt(client, "boss", "right-pw-123", ip="198.51.100.2") == 302
-    # A minute later the window has passed for the first address too.
-    with time_machine.travel(timezone.now() + timedelta(seconds=61), tick=False):
+    # Once the window has passed the first address may try again.
+    later = timezone.now() + timedelta(seconds=int(response["Retry-After"]) + 1)
+    with time_machine.travel(later, tick=False):
         assert attempt(client, "boss", "right-pw-123") == 302
 
 
 @FROZEN
-def test_guessing_one_username_from_many_addresses_is_throttled(
+def test_failures_from_many_addresses_never_lock_the_owner_out(
+    client: Client, admin_user: object
+) -> None:
+    # 22 wrong passwords from 11 addresses, and the guessing goes on while the owner logs in.
+    codes = [attempt(client, "boss", "nope", ip=f"203.0.113.{n % 11}") for n in range(22)]
+    assert codes == [200] * 22
+    assert attempt(client, "boss", "right-pw-123", ip="192.0.2.200") == 302
+    assert attempt(client, "boss", "nope", ip="203.0.113.3") == 200
+    assert attempt(client, "boss", "right-pw-123", ip="192.0.2.201") == 302
+
+
+@FROZEN
+def test_a_successful_login_counts_nothing(client: Client, admin_user: object) -> None:
+    for _ in range(8):
+        assert attempt(client, "boss", "right-pw-123") == 302
+        client.logout()
+
+
+@FROZEN
+def test_one_address_spraying_usernames_is_refused(
     client: Client, admin_user: object, settings: SettingsWrapper
 ) -> None:
-    settings.ADMIN_LOGIN_RATE_PER_USER = "4/h"
-    codes = [attempt(client, "Boss", "nope", ip=f"203.0.113.{n}") for n in range(6)]
-    assert codes == [200, 200, 200, 200, 429, 429]
+    settings.ADMIN_LOGIN_FAILURES_PER_ADDRESS = "6/h"
+    codes = [attempt(client, f"user{n}", "x") for n in range(7)]
+    assert codes == [200] * 6 + [429]
+    assert attempt(client, "boss", "right-pw-123") == 429
+    assert attempt(client, "boss", "right-pw-123", ip="198.51.100.9") == 302
 
 
 @FROZEN
@@ -92,7 +117,7 @@ def test_spoofed_forwarded_for_prefixes_do_not_evade_the_limit(
 ) -> None:
     settings.RATELIMIT_IP_META_KEY = "config.proxy.forwarded_client_ip"
     settings.RATELIMIT_TRUSTED_PROXIES = 1
-    settings.ADMIN_LOGIN_RATE_PER_IP = "3/m"
+    settings.ADMIN_LOGIN_FAILURES_PER_ADDRESS = "3/m"
     codes = [
         client.post(
             LOGIN,
@@ -103,6 +128,16 @@ def test_spoofed_forwarded_for_prefixes_do_not_evade_the_limit(
         for n in range(4)
     ]
     assert codes == [200, 200, 200, 429]
+
+
+@FROZEN
+def test_one_ipv6_host_cannot_rotate_addresses_within_its_64(
+    client: Client, admin_user: object, settings: SettingsWrapper
+) -> None:
+    settings.ADMIN_LOGIN_FAILURES_PER_PAIR = "3/15m"
+    codes = [attempt(client, "boss", "x", ip=f"2001:db8:1:2::{n:x}") for n in range(4)]
+    assert codes == [200, 200, 200, 429]
+    assert attempt(client, "boss", "right-pw-123", ip="2001:db8:1:3::1") == 302
 
 
 SECRETS = {

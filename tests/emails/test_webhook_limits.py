@@ -74,3 +74,9 @@ def test_a_replayed_body_with_a_fresh_timestamp_needs_the_secret(client: Client)
     )
     assert (status, answer) == (403, {"error": "bad signature"})
     assert not DeliveryEvent.objects.exists()
+
+
+def test_a_signed_deeply_nested_body_is_a_400(client: Client) -> None:
+    body = b"[" * 30_000 + b"]" * 30_000
+    assert post(client, body, **signed(body)) == (400, {"error": "JSON nested too deeply"})
+    assert not DeliveryEvent.objects.exists()
