@@ -62,6 +62,7 @@ class _Recorder:
         message = BytesParser(policy=policy.default).parsebytes(raw)
         assert isinstance(message, EmailMessage)
         self.server.messages.append(message)
+        self.server.raw.append(raw)
         self.server.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
         return "250 OK"
 
@@ -71,6 +72,7 @@ class SMTPServer:
         self.host = "127.0.0.1"
         self.port = _free_port()
         self.messages: list[EmailMessage] = []
+        self.raw: list[bytes] = []  # the bytes of each message, as received (same order)
         self.envelopes: list[tuple[str | None, list[str]]] = []
         # Replies to give instead of accepting, one per message: e.g. "451 try again later".
         self.reply_for_next: list[str] = []

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -20,7 +19,7 @@ from emails.digest import (
     strip_accents_for_header,
 )
 from emails.links import LinkBuilder
-from emails.message import build_email
+from emails.message import build_email, site_domain
 from emails.models import Digest
 from emails.render import PREFIX, DigestRenderer, default_renderer, render_reference
 from emails.services.silent import silent_interests
@@ -222,10 +221,6 @@ def items_from_snapshot(
 
 def message_id_for(digest: Digest) -> str:
     return f"<digest.{digest.pk}.{digest.digest_date:%Y%m%d}@{site_domain()}>"
-
-
-def site_domain() -> str:
-    return urlsplit(settings.SITE_URL).hostname or "localhost"
 
 
 def digest_headers(digest: Digest, recipient: Recipient) -> dict[str, str]:
