@@ -25,6 +25,7 @@ COPY --chown=paperboy:paperboy static static
 COPY --chown=paperboy:paperboy docker docker
 # collectstatic needs settings but no secrets or services: throwaway values, build time only.
 RUN SECRET_KEY=collectstatic-only ALLOWED_HOSTS=build SITE_URL=https://build.invalid \
+    DEFAULT_FROM_EMAIL=build@build.invalid \
     python manage.py collectstatic --noinput -v 0 \
  && mkdir -p /app/var && chown paperboy:paperboy /app/var
 USER paperboy

@@ -13,6 +13,11 @@ if not ALLOWED_HOSTS:
     raise env.ConfigError("ALLOWED_HOSTS is not set (a comma-separated list of host names)")
 SITE_URL = env.get_str("SITE_URL").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env.get_list("CSRF_TRUSTED_ORIGINS", [SITE_URL])
+# No default: base's paperboy@localhost would be rejected or junked by every receiver, and the
+# site's own domain is the operator's to name. `check --deploy` warns when it is not SITE_URL's
+# (emails/checks.py).
+DEFAULT_FROM_EMAIL = env.get_str("DEFAULT_FROM_EMAIL")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 SESSION_COOKIE_SECURE = env.get_bool("SESSION_COOKIE_SECURE", True)
 CSRF_COOKIE_SECURE = env.get_bool("CSRF_COOKIE_SECURE", True)

@@ -16,6 +16,7 @@ PRODUCTION = {
     "SECRET_KEY": "x" * 50,
     "ALLOWED_HOSTS": "paperboy.example.org",
     "SITE_URL": "https://paperboy.example.org",
+    "DEFAULT_FROM_EMAIL": "Paperboy <digest@paperboy.example.org>",
 }
 
 
@@ -39,6 +40,7 @@ def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
         ({"SECRET_KEY_FILE": "/nonexistent/secret"}, "SECRET_KEY_FILE"),
         ({**PRODUCTION, "SECRET_KEY": ""}, "SECRET_KEY"),
         ({**PRODUCTION, "ALLOWED_HOSTS": ""}, "ALLOWED_HOSTS"),
+        ({**PRODUCTION, "DEFAULT_FROM_EMAIL": ""}, "DEFAULT_FROM_EMAIL"),
     ],
 )
 def test_it_explains_a_bad_setting_in_one_line(env: dict[str, str], variable: str | None) -> None:
@@ -52,7 +54,7 @@ def test_it_explains_a_bad_setting_in_one_line(env: dict[str, str], variable: st
 
 
 def test_production_refuses_to_start_without_each_required_setting() -> None:
-    for missing in ("SECRET_KEY", "SITE_URL"):
+    for missing in ("SECRET_KEY", "SITE_URL", "DEFAULT_FROM_EMAIL"):
         env = {k: v for k, v in PRODUCTION.items() if k != missing}
         environment = base_env(**env)
         environment.pop(missing, None)

@@ -31,6 +31,7 @@ def run_shell(*command: str, **env: str) -> list[str]:
         SECRET_KEY="log-test-" + "k" * 50,
         ALLOWED_HOSTS="paperboy.example.org",
         SITE_URL="https://paperboy.example.org",
+        DEFAULT_FROM_EMAIL="Paperboy <paperboy@paperboy.example.org>",
         **env,
     )
     result = subprocess.run(  # noqa: S603

@@ -25,6 +25,7 @@ def production_env(tmp_path) -> dict[str, str]:
         SECRET_KEY="start-script-test-" + "k" * 40,
         ALLOWED_HOSTS="127.0.0.1",
         SITE_URL="http://127.0.0.1",
+        DEFAULT_FROM_EMAIL="Paperboy <paperboy@example.org>",
         SECURE_SSL_REDIRECT="false",
         DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
         PORT=str(free_port()),
