@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import mailbox
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from email import policy
@@ -10,6 +11,12 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import parsedate_to_datetime
 from pathlib import Path
+
+NEW_TAB_BASE = '<base target="_blank">'
+# What a caught email's frame may do besides showing itself: open its links in new tabs that
+# are ordinary pages (not sandboxed), so a confirm page's form works there.
+VIEWER_SANDBOX = "allow-popups allow-popups-to-escape-sandbox"
+_HEAD = re.compile(r"<head(?:\s[^>]*)?>", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -32,6 +39,16 @@ class CaughtMail:
     @property
     def html(self) -> str:
         return self.part("html")
+
+    @property
+    def html_for_viewer(self) -> str:
+        """The HTML part with every link opening a new tab: the site refuses to be framed, so
+        a link followed inside the viewer's frame (the confirm link, say) would only show an
+        error. The first <base> with a target wins, so ours goes first."""
+        html = self.html or "<p>(no HTML part)</p>"
+        head = _HEAD.search(html)
+        at = head.end() if head else 0
+        return f"{html[:at]}{NEW_TAB_BASE}{html[at:]}"
 
     @property
     def source(self) -> str:

@@ -7,7 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
-from emails.mailcatcher import CaughtMail, get_mail, list_mail
+from emails.mailcatcher import VIEWER_SANDBOX, CaughtMail, get_mail, list_mail
 
 
 def caught_mail_list(request: HttpRequest) -> HttpResponse:
@@ -15,15 +15,17 @@ def caught_mail_list(request: HttpRequest) -> HttpResponse:
 
 
 def caught_mail_detail(request: HttpRequest, key: str) -> HttpResponse:
-    return render(request, "emails/caught_detail.html", {"mail": _get(key)})
+    context = {"mail": _get(key), "sandbox": VIEWER_SANDBOX}
+    return render(request, "emails/caught_detail.html", context)
 
 
 @xframe_options_sameorigin
 def caught_mail_html(request: HttpRequest, key: str) -> HttpResponse:
-    response = HttpResponse(_get(key).html or "<p>(no HTML part)</p>")
-    # The message is untrusted HTML: no scripts, no forms, nothing but looking.
+    response = HttpResponse(_get(key).html_for_viewer)
+    # The message is untrusted HTML: no scripts, no forms, nothing but looking, and following
+    # its links, which open in a new tab (html_for_viewer) as an ordinary page of their site.
     response["Content-Security-Policy"] = (
-        "sandbox; default-src 'none'; img-src * data:; style-src 'unsafe-inline'"
+        f"sandbox {VIEWER_SANDBOX}; default-src 'none'; img-src * data:; style-src 'unsafe-inline'"
     )
     return response
 
