@@ -18,6 +18,7 @@ from subscriptions.services.audit import record_event
 from subscriptions.services.erasure import erase_subscribers
 from subscriptions.services.links import confirm_url, list_unsubscribe_headers, manage_url
 from subscriptions.services.preferences import apply_preferences
+from subscriptions.services.summary import interest_lines
 
 
 class SignupOutcome(enum.Enum):
@@ -140,6 +141,7 @@ def _build(subscriber: Subscriber, template: str, *, bulk: bool) -> Any:
         "confirm_url": confirm_url(subscriber),
         "manage_url": manage_url(subscriber),
         "confirm_days": conf.confirm_link_max_age().days,
+        "interests": interest_lines(subscriber),
     }
     # Only mail to an active subscriber carries List-Unsubscribe; a confirmation request is
     # transactional and has nothing to unsubscribe from yet.
