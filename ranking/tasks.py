@@ -15,7 +15,7 @@ from celery import shared_task
 from celery.contrib.django.task import DjangoTask
 from redis.exceptions import LockError
 
-from ranking.services.ingestion import ingest_papers
+from ranking.services.ingestion import describe_crash, ingest_papers
 from ranking.services.sources import build_source
 from ranking.sources.base import Window
 
@@ -33,19 +33,27 @@ def ingest_source(
     until: str | None = None,
     categories: list[str] | None = None,
     path: str = "",
-) -> int:
-    """Ingest one source over a window; return the IngestionRun id. Idempotent (see module)."""
+) -> int | None:
+    """Ingest one source over a window; return the IngestionRun id. Idempotent (see module).
+
+    A failed run is logged in one line by the service. If not even the run could be recorded
+    (the database down), one line here and None, not a traceback: beat runs it again later.
+    """
     window = Window(
         since=date.fromisoformat(since) if since else None,
         until=date.fromisoformat(until) if until else None,
         categories=tuple(categories or ()),
         path=path,
     )
-    return ingest_papers(build_source(source), window).pk
+    try:
+        return ingest_papers(build_source(source), window).pk
+    except Exception as exc:  # the database down before the run row could be written
+        logger.error("ingestion %s could not run: %s", source, describe_crash(exc))
+        return None
 
 
 @shared_task
-def ingest_arxiv_nightly() -> int:
+def ingest_arxiv_nightly() -> int | None:
     """After arXiv's announcement: OAI-PMH harvest of the last few days. Idempotent: the
     overlapping days upsert to the same papers."""
     today = datetime.now(UTC).date()
@@ -53,7 +61,7 @@ def ingest_arxiv_nightly() -> int:
 
 
 @shared_task
-def ingest_hf_daily() -> int:
+def ingest_hf_daily() -> int | None:
     """Hugging Face daily papers for yesterday and today (UTC). Idempotent: upvotes are
     overwritten with the latest count, papers upserted by arXiv id."""
     today = datetime.now(UTC).date()

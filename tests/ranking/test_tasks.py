@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -8,6 +9,7 @@ import pytest
 import time_machine
 from celery.schedules import crontab
 from django.conf import settings
+from django.db import OperationalError
 
 from ranking import tasks
 from ranking.models import IngestionRun, Paper
@@ -75,9 +77,9 @@ def test_the_arxiv_schedule_runs_after_each_announcement_in_winter_and_summer(
 
 
 class _Dies:
-    """A source that breaks mid-stream, like a worker killed between two pages."""
+    """A network source that breaks mid-stream, like a worker killed between two pages."""
 
-    name = "file"
+    name = "oai"
 
     def __init__(self, records: list[PaperRecord], die_after: int | None) -> None:
         self.records, self.die_after = records, die_after
@@ -96,13 +98,62 @@ def test_a_run_dying_mid_stream_keeps_whole_batches_and_the_rerun_completes() ->
         for n in range(1200)
     ]
 
-    with pytest.raises(RuntimeError, match="worker lost"):
-        ingest_papers(_Dies(records, die_after=700), Window())
+    dead = ingest_papers(_Dies(records, die_after=700), Window())
     stored = Paper.objects.count()
     rerun = ingest_papers(_Dies(records, die_after=None), Window())
 
-    dead = IngestionRun.objects.get(pk=rerun.pk - 1)
     assert stored == 500  # the first batch, whole; the second never half-written
-    assert (dead.status, dead.errors) == ("failed", "unexpected RuntimeError: worker lost")
+    assert dead.status == "failed"
+    assert dead.errors.startswith("unexpected RuntimeError: worker lost (at tests/ranking/")
     assert (rerun.created, rerun.unchanged) == (700, 500)
     assert Paper.objects.count() == 1200
+
+
+@pytest.mark.django_db
+def test_the_task_logs_a_crashed_run_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(tasks, "build_source", lambda name: _Crashes())
+
+    run = IngestionRun.objects.get(pk=tasks.ingest_source.delay("oai").get())
+
+    assert run.status == "failed"
+    assert [(r.levelname, r.exc_info) for r in ours(caplog)] == [("ERROR", None)]
+    assert (
+        "-- unexpected ZeroDivisionError: division by zero (at tests/"
+        in ours(caplog)[0].getMessage()
+    )
+
+
+@pytest.mark.django_db
+def test_the_task_logs_one_line_when_not_even_a_run_can_be_recorded(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def database_down(**fields: object) -> IngestionRun:
+        raise OperationalError("the database system is shutting down")
+
+    monkeypatch.setattr(IngestionRun.objects, "create", database_down)
+
+    assert tasks.ingest_source.delay("oai").get() is None
+    assert [(r.levelname, r.exc_info) for r in ours(caplog)] == [("ERROR", None)]
+    assert (
+        ours(caplog)[0]
+        .getMessage()
+        .startswith(
+            "ingestion oai could not run: unexpected OperationalError: the database system is "
+            "shutting down (at tests/ranking/test_tasks.py:"
+        )
+    )
+
+
+class _Crashes:
+    name = "oai"
+
+    def fetch(self, window: Window) -> Iterator[SourceItem]:
+        yield from ()
+        _ = 1 / 0
+
+
+def ours(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    """Paperboy's log records (not Celery's own "task succeeded" line)."""
+    return [r for r in caplog.records if r.name.startswith("ranking")]
