@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 from django.utils import timezone
 
+from emails.admin_delivery import duration_label
 from emails.models import DeliveryEvent, Digest
 from emails.services import ledger
 from emails.services.send import sending_paused
@@ -35,7 +38,8 @@ def test_the_run_list_shows_stage_counts_durations_and_the_chart(
     assert "2026-11-26" in page or "Nov. 26, 2026" in page
     assert 'class="field-due">3<' in page
     assert 'class="field-sent">3<' in page
-    assert 'class="field-send_time">' in page
+    assert re.search(r'class="field-stage_times">rank [0-9.]+s<br>build [^<]+<br>send ', page)
+    assert 'class="field-other_counts">0 suppressed<br>0 skipped<br>0 retried<' in page
     chart = page[page.index('id="activity-chart"') :]
     assert 'title="3 sent"' in chart
     assert 'title="1 bounces"' in chart
@@ -114,3 +118,12 @@ def test_uncertain_rows_are_resent_only_by_their_own_action(
         )
     assert states(DAY) == {"sent": 1}
     assert len(smtp_server.envelopes) == 1
+
+
+@pytest.mark.parametrize(
+    ("seconds", "label"),
+    [(0.04, "0.0s"), (45.25, "45.2s"), (59.96, "1m 00s"), (61, "1m 01s"), (1234.5, "20m 34s"),
+     (3599.4, "59m 59s"), (3600, "1h 00m"), (12345.6, "3h 25m")],
+)  # fmt: skip
+def test_stage_times_are_short_enough_for_a_table_cell(seconds: float, label: str) -> None:
+    assert duration_label(seconds) == label
