@@ -16,6 +16,10 @@ from typing import NamedTuple
 from urllib.parse import urlsplit
 
 _SPACES = re.compile(r"\s+")
+# What collapse_spaces turns into one space: whitespace (line breaks, U+2028, tabs...) and control
+# characters. A control character between words is a lost separator (PDF extraction, a binary
+# export), and PostgreSQL refuses NUL in text.
+_BLANKS = re.compile(r"[\s\x00-\x1f\x7f-\x9f]+")
 _NON_WORD = re.compile(r"[^\w\s]")
 # A LaTeX accent command ("\'e", "\"{u}", "{\v c}") stands for the plain letter once accents are
 # stripped, so "{L}\'evy" and "Lévy" match.
@@ -31,8 +35,14 @@ _ARXIV_PREFIX = re.compile(
     r"^(?:https?://(?:www\.|export\.)?arxiv\.org/(?:abs|pdf)/|oai:arxiv\.org:|arxiv:)",
     re.IGNORECASE,
 )
+# A new-style id that went through a float (a pandas column): "0704.0010" is written "704.001".
+_FLOAT_ID = re.compile(r"(?P<yymm>\d{3,4})\.(?P<number>\d{1,5})")
+# The first new-style id is 0704.0001; numbers have five digits from 1501 on.
+FIRST_NEW_ID_MONTH = "0704"
+FIVE_DIGIT_MONTH = "1501"
 _DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:)", re.IGNORECASE)
-_DOI = re.compile(r"^10\.\d{4,9}/\S+$")
+# No whitespace or control character in the suffix: a DOI becomes part of an id and a URL.
+_DOI = re.compile(r"^10\.\d{4,9}/[^\s\x00-\x1f\x7f-\x9f]+$")
 # Browsers drop tabs and newlines inside a URL ("java\tscript:"), so a URL holding any control
 # character or space is refused whole rather than read the way one browser might.
 _URL_UNSAFE = re.compile(r"[\x00-\x20\x7f]")
@@ -62,6 +72,29 @@ def parse_arxiv_id(text: str) -> ArxivId | None:
         )
     version = int(match["version"]) if match["version"] else None
     return ArxivId(base, version)
+
+
+def recover_float_arxiv_id(text: str, *, was_float: bool = False) -> str | None:
+    """The new-style arXiv id that a float conversion turned into `text`, if only one could have.
+
+    A float drops the leading zero of 2007-2009 ids ("0704.0001" -> "704.0001") and trailing zeros
+    of the number ("0704.0010" -> "704.001", "0704.2000" -> "704.2"). The month fixes the number's
+    width (four digits before 1501, five after), so the zeros can be put back. Text that reads as
+    an id as written ("1501.0001": possibly 1501.00010, possibly a typo) is recovered only when
+    the caller knows it was a float (`was_float`, a JSON number); None when unsure.
+    """
+    match = _FLOAT_ID.fullmatch(text.strip())
+    if match is None:
+        return None
+    yymm, number = match["yymm"].zfill(4), match["number"]
+    if yymm < FIRST_NEW_ID_MONTH or not 1 <= int(yymm[2:]) <= 12:
+        return None
+    width = 4 if yymm < FIVE_DIGIT_MONTH else 5
+    lost_zeros = len(match["yymm"]) == 3 or len(number) < 4 or was_float
+    # A float never ends in 0; a number that does was typed, not converted.
+    if not lost_zeros or len(number) > width or number.endswith("0"):
+        return None
+    return f"{yymm}.{number.ljust(width, '0')}"
 
 
 def normalise_doi(text: str) -> str:
@@ -106,8 +139,10 @@ def id_rank(canonical_id: str) -> int:
 
 
 def collapse_spaces(text: str) -> str:
-    """Hard-wrapped feed text on one line; characters (LaTeX, unicode) are kept as they are."""
-    return _SPACES.sub(" ", text).strip()
+    """Hard-wrapped text on one line: each run of whitespace or control characters (a line break,
+    U+2028, a tab, NUL) becomes one space, so words stay apart. Other characters (LaTeX, unicode)
+    are kept as they are."""
+    return _BLANKS.sub(" ", text).strip()
 
 
 def safe_url(text: str) -> str:

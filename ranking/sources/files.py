@@ -1,16 +1,31 @@
 """Papers from files: JSONL, CSV, BibTeX and the plain-text trending-page format.
 
-JSONL/CSV columns: `id` (arXiv id or URL; optional), `doi`, `title`, `abstract` (or `summary`),
-`authors` (a list in JSONL; "; "-separated in CSV), `categories` (a list, or space-separated,
-primary first), `published` (ISO date or datetime), `upvotes`. A bad line is skipped and counted.
+JSONL and CSV columns, and their aliases in real exports, are in ranking/sources/rows.py; in
+CSV, authors are separated by ";". Files are UTF-8 (a BOM is dropped). Line breaks inside a
+CSV quoted field or a JSON string are text, so they become spaces like any run of whitespace.
+
+What a bad input gets (the run record lists each reason with its line):
+- a file that cannot be read, is not UTF-8, or is a CSV without a title or abstract column:
+  the run fails naming the file (and the byte's line), nothing of it is written;
+- a line or row that cannot be used (not JSON, wrong types, no title or abstract, a date that
+  is not one, upvotes out of 0..2,147,483,647, a field over rows.MAX_FIELD_CHARS, a CSV row
+  with more or fewer fields than the header): skipped with the reason, the rest is read;
+- a second record with an id already seen in the same file: skipped as a duplicate naming the
+  first line, whether its title or abstract differ or it is identical; same text with other
+  fields differing (a paper listed under two categories) is kept and merged by the catalogue;
+- BibTeX: an unparseable entry is skipped; a year that is not 1900..next year is ignored.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
+import io
 import json
-from collections.abc import Iterable, Iterator, Mapping
-from datetime import UTC, date, datetime
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import astuple, dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +42,13 @@ from ranking.sources.base import (
     make_canonical_id,
     missing_text,
 )
-from ranking.sources.seed_page import PageFormatError, parse_seed_page
+from ranking.sources.rows import FIRST_YEAR, column_key, has_field, keyed, record_from_row
+from ranking.sources.seed_page import PageFormatError, line_end, numbered_seed_page, split_lines
 
 SOURCE_NAME = "file"
 FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".bib": "bibtex", ".txt": "page"}
+Numbered = Iterator[tuple[str, SourceItem]]
+_LONE_CR = re.compile(r"\r(?!\n)")
 
 
 class FileSource:
@@ -44,43 +62,112 @@ class FileSource:
         kind = FORMATS.get(path.suffix.lower())
         if kind is None:
             raise SourceError(f"{path}: unknown file type; expected one of {sorted(FORMATS)}")
+        text = read_text(path)
+        parse = {"jsonl": parse_jsonl, "csv": parse_csv, "bibtex": parse_bibtex}.get(kind)
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise SourceError(f"{path}: cannot read ({exc})") from exc
-        if kind == "jsonl":
-            yield from parse_jsonl(text, self.source_name)
-        elif kind == "csv":
-            yield from parse_csv(text, self.source_name)
-        elif kind == "bibtex":
-            yield from parse_bibtex(text, self.source_name)
-        else:
-            try:
-                yield from parse_seed_page(text, source=self.source_name)
-            except PageFormatError as exc:
-                raise SourceError(f"{path}: {exc}") from exc
+            yield from (parse or parse_page)(text, self.source_name)
+        except SourceError as exc:
+            raise SourceError(f"{path}: {exc}") from exc
+
+
+def read_text(path: Path) -> str:
+    """The whole file, decoded before any record is read: a bad byte fails the file at once."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SourceError(f"{path}: cannot read ({exc})") from exc
+    try:
+        # No newline translation: a "\r" inside a quoted CSV field is the CSV module's to read.
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise SourceError(f"{path}: cannot read (line {line} is not UTF-8: {exc.reason})") from exc
 
 
 def parse_jsonl(text: str, source: str) -> Iterator[SourceItem]:
-    for number, line in enumerate(text.splitlines(), start=1):
+    return deduplicated(_jsonl_rows(text, source))
+
+
+def _jsonl_rows(text: str, source: str) -> Numbered:
+    # JSON strings may hold U+2028, U+0085 or \x1c raw (str.splitlines() would split there) but
+    # never a raw CR or LF, so only those end a line.
+    for number, line in enumerate(split_lines(text), start=1):
         if not line.strip():
             continue
+        where = f"line {number}"
         try:
             row = json.loads(line)
-        except ValueError as exc:
-            yield Skipped(f"line {number}", f"not valid JSON ({exc})")
+        except (ValueError, RecursionError) as exc:  # RecursionError: "[[[[..." nested deep
+            yield where, Skipped(where, f"not valid JSON ({str(exc)[:200]})")
             continue
-        yield _numbered(f"line {number}", row, source)
+        yield where, numbered(where, row, source)
 
 
 def parse_csv(text: str, source: str) -> Iterator[SourceItem]:
-    reader = csv.DictReader(text.splitlines())
-    for number, row in enumerate(reader, start=2):
-        authors = [a.strip() for a in (row.get("authors") or "").split(";") if a.strip()]
-        yield _numbered(f"row {number}", {**row, "authors": authors}, source)
+    return deduplicated(_csv_rows(text, source))
 
 
-def _numbered(where: str, row: object, source: str) -> SourceItem:
+def _csv_rows(text: str, source: str) -> Numbered:
+    text = _prepared_csv(text)
+    # A first pass finds a broken quote before any row is read: after one, every later field
+    # may be shifted, so the file fails whole and nothing of it is written.
+    for _ in _csv_records(text):
+        pass
+    records = _csv_records(text)
+    header = next(records, None)
+    if header is None:
+        return
+    names = header[2]
+    keys = [column_key(name) for name in names]
+    for field in ("title", "abstract"):
+        if not has_field(keys, field):
+            raise SourceError(
+                f"no {field} column (the header is {', '.join(names)[:200]!r}); "
+                "see ranking/sources/rows.py for the names read"
+            )
+    for number, start, fields in records:
+        where = f"row {number}" if start == number else f"row {number} (line {start})"
+        if len(fields) != len(names):
+            reason = f"has {len(fields)} fields, the header has {len(names)}"
+            yield where, Skipped(where, reason)
+            continue
+        yield where, numbered(where, keyed(zip(names, fields, strict=True)), source)
+
+
+def _prepared_csv(text: str) -> str:
+    # The csv module refuses a field over its limit (131,072 by default) and then reads the rest
+    # of that record as new rows. Above the file's length it never refuses; rows.MAX_FIELD_CHARS
+    # then skips the one row with a reason and the rows after it are read as they are.
+    csv.field_size_limit(max(csv.field_size_limit(), min(len(text) + 1, 2**31 - 1)))
+    if line_end(text) == "\n":
+        # The csv module ends a row at any CR, but a writer whose rows end in "\n" (pandas,
+        # Python's csv) leaves a lone CR in a field unquoted: read as a break, it would cut the
+        # row in two and the second half could pass for a whole row. In text it is a space.
+        text = _LONE_CR.sub(" ", text)
+    return text
+
+
+def _csv_records(text: str) -> Iterator[tuple[int, int, list[str]]]:
+    """(row number, first line, fields) of each non-blank row; SourceError at a broken quote
+    (strict: a quote closed before other characters, or never closed)."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    number = 0
+    while True:
+        start = reader.line_num + 1  # a row may span several lines; line_num is its last
+        number += 1
+        try:
+            fields = next(reader, None)
+        except csv.Error as exc:
+            raise SourceError(
+                f"row {number} (line {start}): not valid CSV ({exc}); nothing of the file was read"
+            ) from exc
+        if fields is None:
+            return
+        if fields:  # [] is a blank line
+            yield number, start, fields
+
+
+def numbered(where: str, row: object, source: str) -> SourceItem:
     try:
         if not isinstance(row, dict):
             raise TypeError(f"expected an object, got {type(row).__name__}")
@@ -90,111 +177,118 @@ def _numbered(where: str, row: object, source: str) -> SourceItem:
     return Skipped(f"{where} ({item.where})", item.reason) if isinstance(item, Skipped) else item
 
 
-def record_from_row(row: Mapping[str, Any], source: str) -> SourceItem:
-    title = collapse_spaces(_text(row, "title"))
-    abstract = collapse_spaces(_text(row, "abstract") or _text(row, "summary"))
-    canonical_id, version = make_canonical_id(_text(row, "id"), _text(row, "doi"), title)
+def parse_page(text: str, source: str) -> Iterator[SourceItem]:
+    try:
+        pairs = list(numbered_seed_page(text, source))
+    except PageFormatError as exc:
+        raise SourceError(str(exc)) from exc
+    return deduplicated((f"line {n}", record) for n, record in pairs)
+
+
+def parse_bibtex(text: str, source: str) -> Iterator[SourceItem]:
+    return deduplicated(_bibtex_entries(text, source))
+
+
+def _bibtex_entries(text: str, source: str) -> Numbered:
+    try:
+        library = bibtexparser.parse_string(
+            text,
+            append_middleware=[middlewares.SeparateCoAuthors(allow_inplace_modification=True)],
+        )
+    except Exception as exc:  # the parser's own failures, whatever their class
+        raise SourceError(f"unparseable BibTeX ({type(exc).__name__}: {exc})") from exc
+    for block in library.failed_blocks:
+        where = f"line {(block.start_line or 0) + 1}"
+        yield where, Skipped(where, f"unparseable BibTeX: {str(block.error)[:200]}")
+    for entry in library.entries:
+        where = f"line {(entry.start_line or 0) + 1} ({entry.key})"
+        fields = {key.lower(): f.value for key, f in entry.fields_dict.items()}
+        try:
+            item = _bib_record(where, fields, source)
+        except (TypeError, ValueError) as exc:
+            item = Skipped(where, str(exc))
+        yield where, item
+
+
+def _bib_record(where: str, fields: dict[str, Any], source: str) -> SourceItem:
+    arxiv_id = ""
+    if str(fields.get("archiveprefix", "")).lower() == "arxiv" or "eprint" in fields:
+        arxiv_id = str(fields.get("eprint", ""))
+    title = collapse_spaces(str(fields.get("title", "")))
+    abstract = collapse_spaces(str(fields.get("abstract", "")))
+    canonical_id, version = make_canonical_id(arxiv_id, str(fields.get("doi", "")), title)
     reason = missing_text(title, abstract)
     if reason:
-        return Skipped(canonical_id, reason)
+        return Skipped(where, reason)
     return PaperRecord(
         canonical_id=canonical_id,
         version=version or 1,
         title=title,
         abstract=abstract,
-        authors=_strings(row.get("authors"), "authors"),
-        categories=_categories(row.get("categories")),
-        published=_when(row.get("published")),
-        doi=normalise_doi(_text(row, "doi")),
-        upvotes=_int(row.get("upvotes")),
-        source=source,
-    )
-
-
-def parse_bibtex(text: str, source: str) -> Iterator[SourceItem]:
-    library = bibtexparser.parse_string(
-        text,
-        append_middleware=[middlewares.SeparateCoAuthors(allow_inplace_modification=True)],
-    )
-    for block in library.failed_blocks:
-        yield Skipped(f"line {(block.start_line or 0) + 1}", f"unparseable BibTeX: {block.error}")
-    for entry in library.entries:
-        fields = {key.lower(): value for key, value in entry.fields_dict.items()}
-        yield _bib_record(entry.key, {k: f.value for k, f in fields.items()}, source)
-
-
-def _bib_record(key: str, fields: dict[str, Any], source: str) -> SourceItem:
-    arxiv_id = ""
-    if str(fields.get("archiveprefix", "")).lower() == "arxiv" or "eprint" in fields:
-        arxiv_id = str(fields.get("eprint", ""))
-    title = collapse_spaces(str(fields.get("title", "")))
-    canonical_id, version = make_canonical_id(arxiv_id, str(fields.get("doi", "")), title)
-    reason = missing_text(title, str(fields.get("abstract", "")))
-    if reason:
-        return Skipped(key, reason)
-    year = str(fields.get("year", ""))
-    return PaperRecord(
-        canonical_id=canonical_id,
-        version=version or 1,
-        title=title,
-        abstract=collapse_spaces(str(fields["abstract"])),
-        authors=tuple(collapse_spaces(a) for a in _list(fields.get("author"))),
-        categories=_categories(fields.get("primaryclass")),
-        published=datetime(int(year), 1, 1, tzinfo=UTC) if year.isdigit() else None,
+        authors=tuple(
+            a for a in (collapse_spaces(str(a)) for a in _list(fields.get("author"))) if a
+        ),
+        categories=tuple(collapse_spaces(str(fields.get("primaryclass", ""))).split()),
+        published=_bib_year(fields.get("year")),
         doi=normalise_doi(str(fields.get("doi", ""))),
         source=source,
     )
 
 
-def _text(row: Mapping[str, Any], key: str) -> str:
-    value = row.get(key)
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise TypeError(f"field {key!r} should be a string, got {type(value).__name__}")
-    return value
-
-
-def _strings(value: Any, key: str) -> tuple[str, ...]:
-    items = _list(value)
-    if not all(isinstance(item, str) for item in items):
-        raise TypeError(f"field {key!r} should be a list of strings")
-    return tuple(collapse_spaces(item) for item in items if item.strip())
-
-
 def _list(value: Any) -> list[Any]:
     if value is None or value == "":
         return []
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, Iterable):
-        return list(value)
-    raise TypeError(f"expected a list, got {type(value).__name__}")
+    return list(value) if isinstance(value, list) else [value]
 
 
-def _categories(value: Any) -> tuple[str, ...]:
-    if isinstance(value, str):
-        return tuple(value.split())
-    return _strings(value, "categories")
-
-
-def _when(value: Any) -> datetime | None:
-    if value in (None, ""):
+def _bib_year(value: Any) -> datetime | None:
+    """1 January of the entry's year; None for anything else ("2024a", "in press", "20240")."""
+    text = str(value or "").strip()
+    if not (text.isascii() and text.isdigit() and len(text) == 4):
         return None
-    if not isinstance(value, str):
-        raise TypeError(f"field 'published' should be an ISO date, got {type(value).__name__}")
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if len(value) <= 10:
-        parsed = datetime.combine(date.fromisoformat(value), datetime.min.time())
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    year = int(text)
+    return datetime(year, 1, 1, tzinfo=UTC) if FIRST_YEAR <= year <= _next_year() else None
 
 
-def _int(value: Any) -> int | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise TypeError(f"field 'upvotes' should be an integer, got {type(value).__name__}")
-    number = int(value)
-    if number < 0:
-        raise ValueError(f"field 'upvotes' is negative ({number})")
-    return number
+def _next_year() -> int:
+    return datetime.now(UTC).year + 1
+
+
+@dataclass
+class _Seen:
+    where: str
+    text: bytes
+    whole: bytes
+
+
+def deduplicated(items: Iterable[tuple[str, SourceItem]]) -> Iterator[SourceItem]:
+    """The items; a record whose id and version an earlier line of the file already had becomes
+    a Skipped naming that line. Two texts under one id are a broken file, and merging them
+    would store a mix of both; the same text with other categories or authors is kept, for the
+    catalogue to merge (one paper listed under two category queries)."""
+    seen: dict[tuple[str, int], _Seen] = {}
+    for where, item in items:
+        if not isinstance(item, PaperRecord):
+            yield item
+            continue
+        key = (item.canonical_id, item.version)
+        mine = _Seen(where, _digest(item.title, item.abstract), _digest(*astuple(_plain(item))))
+        first = seen.setdefault(key, mine)
+        if first is mine:
+            yield item
+        elif first.whole == mine.whole:
+            yield Skipped(f"{where} ({item.canonical_id})", f"duplicate of {first.where}")
+        elif first.text != mine.text:
+            reason = f"duplicate of {first.where} with a different title or abstract; not stored"
+            yield Skipped(f"{where} ({item.canonical_id})", reason)
+        else:
+            yield item  # the same paper with other categories, authors...: the catalogue merges
+
+
+def _plain(record: PaperRecord) -> PaperRecord:
+    return replace(record, extra={})
+
+
+def _digest(*parts: object) -> bytes:
+    # A digest, not the text: a file of millions of rows keeps 32 bytes a paper in memory.
+    return hashlib.blake2b(repr(parts).encode("utf-8", "backslashreplace"), digest_size=16).digest()

@@ -6,9 +6,12 @@ import pytest
 
 from ranking.identifiers import (
     ArxivId,
+    collapse_spaces,
     doi_id,
+    normalise_doi,
     normalise_title,
     parse_arxiv_id,
+    recover_float_arxiv_id,
     safe_url,
     title_id,
 )
@@ -41,6 +44,50 @@ def test_it_parses_new_and_legacy_arxiv_ids(text: str, expected: ArxivId) -> Non
 )
 def test_it_rejects_what_is_not_an_arxiv_id(text: str) -> None:
     assert parse_arxiv_id(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # gechhai-Topic_Discovery's README: pandas wrote 0704.0001..0704.2000 as floats
+        ("704.0001", "0704.0001"),
+        ("704.001", "0704.0010"),
+        ("704.01", "0704.0100"),
+        ("704.1", "0704.1000"),
+        ("704.2", "0704.2000"),
+        ("704.1998", "0704.1998"),
+        ("912.5", "0912.5000"),
+        ("1001.2", "1001.2000"),  # four digits until 1412
+        ("1501.001", "1501.00100"),  # five from 1501
+        ("2401.1234", None),  # an id as written (today's rule): not recovered on a guess
+        ("1501.0001", None),  # 1501.00010 or a typo for 1501.00001: unsure
+        ("704.12345", None),  # longer than 2007's numbers
+        ("713.1", None),  # no month 13
+        ("612.0001", None),  # before the first new-style id, 0704.0001
+        ("704.10", None),  # a float never ends in 0: typed, not converted
+        ("704.0", None),
+        ("704", None),
+        ("0704.0001", None),  # already whole
+    ],
+)
+def test_it_recovers_a_float_mangled_arxiv_id_only_when_certain(
+    text: str, expected: str | None
+) -> None:
+    assert recover_float_arxiv_id(text) == expected
+
+
+def test_a_known_float_has_its_trailing_zeros_restored() -> None:
+    assert recover_float_arxiv_id("1501.0001", was_float=True) == "1501.00010"
+    assert recover_float_arxiv_id("2401.01234", was_float=True) == "2401.01234"
+
+
+def test_collapse_spaces_keeps_words_apart_at_line_breaks_and_control_characters() -> None:
+    text = " first\nsecond\r\nthird\u2028fourth\x85fifth\x00sixth\x1cseventh\t "
+    assert collapse_spaces(text) == "first second third fourth fifth sixth seventh"
+
+
+def test_a_doi_with_a_control_character_is_not_a_doi() -> None:
+    assert normalise_doi("10.1000/abc\x00def") == ""
 
 
 def test_dois_are_case_and_resolver_insensitive() -> None:
