@@ -9,7 +9,7 @@ from typing import Any
 from ranking.identifiers import collapse_spaces, normalise_doi, parse_arxiv_id
 from ranking.sources.base import PaperRecord, Skipped, SourceError, SourceItem, Window, missing_text
 from ranking.sources.http import HttpPolicy, PoliteSession
-from ranking.sources.xml import expect_root, parse_xml
+from ranking.sources.xml import entity_references, expect_root, parse_xml, text_content
 
 OAI = "http://www.openarchives.org/OAI/2.0/"
 NS = {
@@ -19,6 +19,7 @@ NS = {
     "ax": "http://arxiv.org/OAI/arXiv/",
 }
 SOURCE_NAME = "arxiv-oai"
+FIRST_YEAR = 1900
 
 
 class OaiSource:
@@ -50,7 +51,7 @@ class OaiSource:
                 return  # noRecordsMatch: an empty window (checked in _get)
             for record in list_records.iterfind("oai:record", NS):
                 yield parse_record(record)
-            token = list_records.findtext("oai:resumptionToken", default="", namespaces=NS)
+            token = _resumption_token(list_records)
             if self.on_page is not None:
                 self.on_page(page, token.strip())
             params = {"verb": "ListRecords", "resumptionToken": token.strip()} if token else {}
@@ -85,9 +86,24 @@ class OaiSource:
         return root
 
 
+def _resumption_token(list_records: Any) -> str:
+    element = list_records.find("oai:resumptionToken", NS)
+    if element is not None and entity_references(element):
+        raise SourceError("arXiv OAI-PMH resumption token holds an XML entity reference")
+    return text_content(element)
+
+
 def parse_record(record: Any) -> SourceItem:
     header = record.find("oai:header", NS)
-    identifier = header.findtext("oai:identifier", default="", namespaces=NS)
+    if header is None:
+        return Skipped("record", "no OAI header")
+    identifier = _text(header, "oai:identifier").strip()
+    entities = entity_references(record)
+    if entities:
+        # Unexpanded, an entity drops its text and whatever follows it in .text: refuse the
+        # record rather than store a title or abstract cut short.
+        refs = ", ".join(sorted(set(entities)))[:200]
+        return Skipped(identifier or "record", f"holds XML entity references ({refs}); not stored")
     if header.get("status") == "deleted":
         return Skipped(identifier, "deleted upstream")
     parsed = parse_arxiv_id(identifier)
@@ -114,24 +130,18 @@ def parse_record(record: Any) -> SourceItem:
 
 
 def _dc_fields(dc: Any, header: Any) -> dict[str, Any]:
-    descriptions = [d.text or "" for d in dc.iterfind("dc:description", NS)]
+    descriptions = [text_content(d) for d in dc.iterfind("dc:description", NS)]
     abstracts = [d for d in descriptions if not d.lstrip().startswith("Comment:")]
-    dates = [_date(d.text) for d in dc.iterfind("dc:date", NS)]
+    dates = [_date(text_content(d)) for d in dc.iterfind("dc:date", NS)]
     known = [d for d in dates if d is not None]
-    doi = next(
-        (
-            normalise_doi(i.text or "")
-            for i in dc.iterfind("dc:identifier", NS)
-            if normalise_doi(i.text or "")
-        ),
-        "",
-    )
+    identifiers = (normalise_doi(text_content(i)) for i in dc.iterfind("dc:identifier", NS))
+    doi = next((doi for doi in identifiers if doi), "")
     # oai_dc names subjects in words; the set ("cs", "physics:hep-th") gives the archive code.
-    archive = header.findtext("oai:setSpec", default="", namespaces=NS).split(":")[-1]
+    archive = collapse_spaces(_text(header, "oai:setSpec")).split(":")[-1]
     return {
-        "title": collapse_spaces(dc.findtext("dc:title", default="", namespaces=NS)),
+        "title": collapse_spaces(_text(dc, "dc:title")),
         "abstract": collapse_spaces(abstracts[0]) if abstracts else "",
-        "authors": tuple(_first_last(c.text or "") for c in dc.iterfind("dc:creator", NS)),
+        "authors": tuple(_first_last(text_content(c)) for c in dc.iterfind("dc:creator", NS)),
         "categories": (archive,) if archive else (),
         "version": max(1, len(dates)),
         "published": known[0] if known else None,
@@ -143,20 +153,21 @@ def _dc_fields(dc: Any, header: Any) -> dict[str, Any]:
 def _arxiv_fields(ax: Any) -> dict[str, Any]:
     authors = []
     for author in ax.iterfind("ax:authors/ax:author", NS):
-        names = [
-            author.findtext(f"ax:{part}", default="", namespaces=NS)
-            for part in ("forenames", "keyname", "suffix")
-        ]
-        authors.append(" ".join(n.strip() for n in names if n.strip()))
+        names = [_text(author, f"ax:{part}") for part in ("forenames", "keyname", "suffix")]
+        authors.append(collapse_spaces(" ".join(names)))
     return {
-        "title": collapse_spaces(ax.findtext("ax:title", default="", namespaces=NS)),
-        "abstract": collapse_spaces(ax.findtext("ax:abstract", default="", namespaces=NS)),
-        "authors": tuple(authors),
-        "categories": tuple(ax.findtext("ax:categories", default="", namespaces=NS).split()),
-        "published": _date(ax.findtext("ax:created", namespaces=NS)),
-        "updated": _date(ax.findtext("ax:updated", namespaces=NS)),
-        "doi": normalise_doi(ax.findtext("ax:doi", default="", namespaces=NS)),
+        "title": collapse_spaces(_text(ax, "ax:title")),
+        "abstract": collapse_spaces(_text(ax, "ax:abstract")),
+        "authors": tuple(a for a in authors if a),
+        "categories": tuple(collapse_spaces(_text(ax, "ax:categories")).split()),
+        "published": _date(_text(ax, "ax:created")),
+        "updated": _date(_text(ax, "ax:updated")),
+        "doi": normalise_doi(_text(ax, "ax:doi")),
     }
+
+
+def _text(parent: Any, path: str) -> str:
+    return text_content(parent.find(path, NS))
 
 
 def _first_last(creator: str) -> str:
@@ -165,9 +176,13 @@ def _first_last(creator: str) -> str:
     return collapse_spaces(f"{first} {last}" if comma else creator)
 
 
-def _date(text: str | None) -> datetime | None:
+def _date(text: str) -> datetime | None:
+    """The day, or None: a date that is not one, or a year no paper has (a typo such as 20240
+    or 0001 would also break showing it in a time zone west of UTC)."""
     try:
-        day = date.fromisoformat((text or "").strip())
+        day = date.fromisoformat(text.strip())
     except ValueError:
+        return None
+    if not FIRST_YEAR <= day.year <= datetime.now(UTC).year + 1:
         return None
     return datetime(day.year, day.month, day.day, tzinfo=UTC)

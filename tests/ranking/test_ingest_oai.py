@@ -126,3 +126,55 @@ def test_records_without_title_or_abstract_are_skipped_and_counted(serve: Serve)
 
     assert (run.status, run.fetched, run.skipped, run.created) == ("succeeded", 265, 1, 264)
     assert "no title" in run.errors
+
+
+def with_doctype(page: bytes, doctype: bytes) -> bytes:
+    declaration = b'<?xml version="1.0" encoding="UTF-8"?>'
+    return page.replace(declaration, declaration + b"\n" + doctype, 1)
+
+
+def test_a_record_holding_an_xml_entity_is_skipped_by_identifier_and_the_rest_kept(
+    serve: Serve,
+) -> None:
+    # Entities are never expanded; lxml leaves a node whose text .text and findtext() stop at,
+    # so without the check these titles were stored cut short ("IFAN: ... Humans and NLP").
+    page = with_doctype(
+        recorded("arxiv-oai/ListRecords_data_2.xml"),
+        b'<!DOCTYPE OAI-PMH SYSTEM "http://example.org/oai.dtd" [<!ENTITY leaf "Maximum-Leaf">]>',
+    )
+    page = page.replace(b"for Maximum-Leaf Spanning", b"for &leaf; Spanning")  # declared
+    page = page.replace(b"Models</dc:title>", b"&foo; Models</dc:title>", 1)  # undeclared
+    serve(lambda path, query: Reply(body=page))
+
+    run = harvest()
+
+    assert (run.status, run.fetched, run.skipped, run.created) == ("succeeded", 265, 2, 263)
+    assert "oai:arXiv.org:2303.03124: holds XML entity references (&foo;)" in run.errors
+    assert "oai:arXiv.org:2303.03125: holds XML entity references (&leaf;)" in run.errors
+    assert not Paper.objects.filter(canonical_id__in=["2303.03124", "2303.03125"]).exists()
+
+
+def test_an_undeclared_entity_without_a_dtd_fails_the_page_as_malformed(serve: Serve) -> None:
+    page = recorded("arxiv-oai/ListRecords_data_2.xml").replace(
+        b"Models</dc:title>", b"&foo; Models</dc:title>", 1
+    )
+    serve(lambda path, query: Reply(body=page))
+
+    run = harvest()
+
+    assert run.status == IngestionRun.Status.FAILED
+    assert "Entity 'foo' not defined" in run.errors
+    assert not Paper.objects.exists()
+
+
+def test_text_around_a_comment_or_child_element_is_read_whole(serve: Serve) -> None:
+    page = recorded("arxiv-oai/ListRecords_data_2.xml").replace(
+        b"A Simple 2-Approximation for Maximum-Leaf Spanning Tree",
+        b"A Simple <!-- markup -->2-Approximation for <i>Maximum-Leaf</i> Spanning Tree",
+    )
+    serve(lambda path, query: Reply(body=page))
+
+    harvest()
+
+    paper = Paper.objects.get(canonical_id="2303.03125")
+    assert paper.title == "A Simple 2-Approximation for Maximum-Leaf Spanning Tree"
