@@ -17,6 +17,7 @@ from emails.admin_delivery import resend_uncertain, retry_failed
 from emails.models import Digest, LinkEvent
 from emails.services.digest import recipient_for, render_digest
 from emails.services.preview import PREVIEW_LABEL, preview_digest
+from subscriptions.addresses import canonical_or_lower
 from subscriptions.models import Subscriber
 
 
@@ -60,7 +61,9 @@ class DigestAdmin(admin.ModelAdmin[Digest]):
         context: dict[str, Any] = {**self.admin_site.each_context(request), "form": form}
         context.update(title="Preview a subscriber's next digest", opts=self.model._meta)
         if form.is_valid():
-            subscriber = Subscriber.objects.filter(email=form.cleaned_data["email"].lower()).first()
+            subscriber = Subscriber.objects.filter(
+                email=canonical_or_lower(form.cleaned_data["email"])
+            ).first()
             if subscriber is None:
                 form.add_error("email", "No subscriber with this address.")
             else:
