@@ -188,6 +188,10 @@ ARXIV_API_PAGE_SIZE = env.get_int("ARXIV_API_PAGE_SIZE", 100)
 ARXIV_API_MAX_RESULTS = env.get_int("ARXIV_API_MAX_RESULTS", 10_000)
 INGEST_MAX_RESPONSE_BYTES = env.get_int("INGEST_MAX_RESPONSE_BYTES", 20 * 1024 * 1024)
 INGEST_HTTP_TIMEOUT = env.get_float("INGEST_HTTP_TIMEOUT", 30.0)
+INGEST_REQUEST_DEADLINE = env.get_float("INGEST_REQUEST_DEADLINE", 120.0)
+# Sent in the User-Agent of every request to arXiv and Hugging Face, as arXiv's API terms ask:
+# whom to write to about this installation's traffic (default: the From address's mailbox).
+INGEST_CONTACT_EMAIL = env.get_str("INGEST_CONTACT_EMAIL", "")
 INGEST_HTTP_ATTEMPTS = env.get_int("INGEST_HTTP_ATTEMPTS", 4)
 INGEST_RETRY_BACKOFF = env.get_float("INGEST_RETRY_BACKOFF", 5.0)
 INGEST_RETRY_MAX_WAIT = env.get_float("INGEST_RETRY_MAX_WAIT", 300.0)

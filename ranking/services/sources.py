@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from email.utils import parseaddr
+from importlib.metadata import PackageNotFoundError, version
+
 from django.conf import settings
 
 from ranking.services.ratelimit import arxiv_limiter
@@ -18,11 +21,23 @@ SOURCE_NAMES = ("arxiv", "oai", "hf", "file")
 def http_policy() -> HttpPolicy:
     return HttpPolicy(
         timeout=settings.INGEST_HTTP_TIMEOUT,
+        deadline=settings.INGEST_REQUEST_DEADLINE,
+        user_agent=user_agent(),
         max_bytes=settings.INGEST_MAX_RESPONSE_BYTES,
         attempts=settings.INGEST_HTTP_ATTEMPTS,
         backoff=settings.INGEST_RETRY_BACKOFF,
         max_wait=settings.INGEST_RETRY_MAX_WAIT,
     )
+
+
+def user_agent() -> str:
+    """`Paperboy/<version> (+<site>; mailto:<contact>)`: who is asking, and whom to tell."""
+    contact = settings.INGEST_CONTACT_EMAIL or parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+    try:
+        release = version("paperboy")
+    except PackageNotFoundError:
+        release = "dev"
+    return f"Paperboy/{release} (+{settings.SITE_URL}; mailto:{contact})"
 
 
 def build_source(name: str) -> Source:

@@ -30,6 +30,7 @@ class Seen:
     at: float
     path: str
     query: dict[str, str]
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 Route = Callable[[str, dict[str, str]], Reply]
@@ -48,7 +49,8 @@ class FixtureServer:
             def do_GET(self) -> None:
                 parts = urlsplit(self.path)
                 query = {k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
-                server.seen.append(Seen(time.monotonic(), parts.path, query))
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                server.seen.append(Seen(time.monotonic(), parts.path, query, headers))
                 reply = server.route(parts.path, query)
                 self.send_response(reply.status)
                 self.send_header("Content-Type", reply.content_type)
