@@ -22,10 +22,11 @@ upvotes     upvotes                                    a whole number 0..2,147,4
 
 authors: a JSON list of names, or text with names separated by ";" (one name if there is no
 ";": "A, B and C" cannot be split safely); `authors_parsed` is the snapshot's Python literal
-[["Last", "First", "Suffix"], ...]. categories: a JSON list, codes separated by spaces or
-commas, or a Python list literal "['cs.LG', 'cs.AI']" (the Keras file's `terms`). `versions` is
-the snapshot's [{"version": "v1", "created": "<RFC 2822 date>"}, ...]. The snapshot's
-`update_date` is the last version's date, not the publication date, and is not read.
+[["Last", "First", "Suffix", optional affiliation], ...] (the affiliation is dropped).
+categories: a JSON list, codes separated by spaces or commas, or a Python list literal
+"['cs.LG', 'cs.AI']" (the Keras file's `terms`). `versions` is the snapshot's
+[{"version": "v1", "created": "<RFC 2822 date>"}, ...]. The snapshot's `update_date` is the
+last version's date, not the publication date, and is not read.
 
 A float-mangled id ("704.0001" for 0704.0001) is recovered where only one id is possible
 (ranking.identifiers.recover_float_arxiv_id). Text is whitespace-normalised (collapse_spaces:
@@ -169,7 +170,8 @@ def _authors(row: Mapping[str, Any]) -> tuple[str, ...]:
         names = _literal(parsed, "authors_parsed")
         if not all(isinstance(n, list) and all(isinstance(p, str) for p in n) for n in names):
             raise TypeError("field 'authors_parsed' should be a list of [last, first, suffix]")
-        return _names(" ".join(reversed(n[:2])) + " " + " ".join(n[2:]) for n in names)
+        # [last, first, suffix, affiliation...]: the affiliation is not part of the name.
+        return _names(" ".join(reversed(n[:2])) + " " + " ".join(n[2:3]) for n in names)
     value = _first(row, "authors")
     if isinstance(value, str):
         return _names(_checked(value, "authors").split(";"))

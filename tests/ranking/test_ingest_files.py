@@ -392,3 +392,14 @@ def test_the_real_exports_parse_whole(folder: str, records: int, skipped: int) -
     assert (len(papers), len(got) - len(papers)) == (records, skipped)
     assert all(paper.abstract in raw for paper in papers)  # line breaks became spaces
     assert all(paper.categories for paper in papers)
+
+
+def test_an_affiliation_in_authors_parsed_is_not_part_of_the_name(tmp_path: Path) -> None:
+    # The snapshot adds a fourth element, the affiliation, to some names (0704.1393 has a
+    # 362-character one): the name alone is kept and the paper is not skipped.
+    row = kaggle_row("704.1393", "A cluster", "Text.")
+    row[-1] = "[['Lanzoni', 'B.', '', '1 Dip. Astro., Bologna; 2 INAF'], ['Sanna', 'N.', '']]"
+    run = load(write_csv(tmp_path / "kaggle.csv", KAGGLE, [row]))
+
+    assert (run.created, run.skipped) == (1, 0), run.errors
+    assert Paper.objects.get().authors == ["B. Lanzoni", "N. Sanna"]
