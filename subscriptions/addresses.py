@@ -2,12 +2,18 @@
 
 `X@Bücher.example` and `x@xn--bcher-kva.example` are one mailbox. Paperboy stores, suppresses
 and sends to the canonical form: the domain as IDNA A-labels (UTS #46 mapping, so case and
-full-width forms fold too) and the local part lower-cased. Lower-casing the local part is not
-guaranteed by RFC 5321, but no mail provider we know of treats case there as two mailboxes, and
-two subscriptions for one reader is the worse failure.
+full-width forms fold too) and an ASCII local part lower-cased. Lower-casing is not guaranteed by
+RFC 5321, but no mail provider we know of treats ASCII case there as two mailboxes, and two
+subscriptions for one reader is the worse failure. A non-ASCII local part is only
+NFC-normalised: lower-casing it is not safe (`İ` grows into two characters, and a long s, U+017F,
+and `s` are different mailboxes to a server that compares bytes). Quoted local parts
+(`"a@b"@example.org`) are valid but used by nobody we mail, and hide an `@` that other software
+splits on: they are refused.
 """
 
 from __future__ import annotations
+
+import unicodedata
 
 import idna
 from django.core.exceptions import ValidationError
@@ -38,7 +44,10 @@ def canonical_address(email: str) -> str:
             canonical_domain = idna.encode(domain, uts46=True).decode("ascii")
         except idna.IDNAError as exc:
             raise AddressError(f"{domain!r} is not a valid domain name.") from exc
-    address = f"{local.lower()}@{canonical_domain}"
+    if '"' in local or "\\" in local:
+        raise AddressError('Use a plain address: quoted names ("a@b"@x.org) are not accepted.')
+    local = local.lower() if local.isascii() else unicodedata.normalize("NFC", local)
+    address = f"{local}@{canonical_domain}"
     # Some characters grow when lower-cased or encoded; the column must still hold the result.
     if len(address) > MAX_EMAIL_LENGTH:
         raise AddressError(f"An email address has at most {MAX_EMAIL_LENGTH} characters.")

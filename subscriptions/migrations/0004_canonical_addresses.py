@@ -14,6 +14,7 @@ The canonical form is copied here, not imported, so this migration means the sam
 
 from __future__ import annotations
 
+import unicodedata
 from collections import defaultdict
 from typing import Any
 
@@ -34,7 +35,8 @@ def canonical(email: str) -> str:
         domain = idna.encode(domain, uts46=True).decode("ascii")
     except idna.IDNAError:
         domain = domain.lower()
-    return f"{local.lower()}@{domain}"
+    local = local.lower() if local.isascii() else unicodedata.normalize("NFC", local)
+    return f"{local}@{domain}"
 
 
 def merge_subscribers(apps: Any, schema_editor: Any) -> None:

@@ -33,7 +33,17 @@ def test_every_spelling_of_a_mailbox_has_one_canonical_form(typed: str, canonica
     assert canonical_address(typed) == canonical
 
 
-@pytest.mark.parametrize("bad", ["no-at-sign", "@example.org", "x@", "x@-bad-.example"])
+def test_only_an_ascii_local_part_is_lower_cased() -> None:
+    # Lower-casing "İ" grows it into two characters, and a long s (U+017F) is not "s" to a
+    # server that compares bytes: a non-ASCII local part is kept as typed (NFC).
+    assert canonical_address("İris@Example.org") == "İris@example.org"
+    assert canonical_address("\u017fam@example.org") == "\u017fam@example.org"
+    assert canonical_address("Sam@example.org") == "sam@example.org"
+
+
+@pytest.mark.parametrize(
+    "bad", ["no-at-sign", "@example.org", "x@", "x@-bad-.example", '"a@b"@example.org']
+)
 def test_what_cannot_be_an_address_says_why(bad: str) -> None:
     with pytest.raises(AddressError, match=r"\w"):
         canonical_address(bad)
