@@ -34,9 +34,10 @@ test: $(STAMP) ## Set up and run the whole test suite (in parallel; PYTEST_ARGS 
 screenshots: $(STAMP) ## Re-take docs/screenshots/ with the browser tests (needs chromium)
 	PAPERBOY_SCREENSHOTS=1 $(BIN)/python -m pytest -m browser $(PYTEST_ARGS)
 
-lint: $(STAMP) ## ruff: lint and check formatting
+lint: $(STAMP) ## ruff: lint and check formatting; lint-imports: the apps' layers (pyproject.toml)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(STAMP) ## ruff: fix what can be fixed and format
 	$(BIN)/ruff check --fix .

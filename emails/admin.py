@@ -12,8 +12,8 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 from django.utils.decorators import method_decorator
 
-from config.csp import allow_email_styles
 from emails.admin_delivery import resend_uncertain, retry_failed
+from emails.csp import allow_email_styles
 from emails.models import Digest, LinkEvent
 from emails.services.digest import recipient_for, render_digest
 from emails.services.preview import PREVIEW_LABEL, preview_digest

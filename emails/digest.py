@@ -13,6 +13,7 @@ from typing import Any
 from emails import conf
 from emails.links import LinkBuilder
 from ranking.models import Paper
+from ranking.text import clean_text, shorten_authors, trim
 
 # Abstract length: a long digest gets shorter abstracts so it stays far below Gmail's 102 KB
 # clipping limit (see the size test), a short one reads better with more.
@@ -20,15 +21,9 @@ ABSTRACT_CHARS = 300
 ABSTRACT_CHARS_LONG_DIGEST = 140
 LONG_DIGEST = 25
 MAX_TITLE_CHARS = 300
-MAX_AUTHOR_CHARS = 60
 MAX_EXPLANATION_CHARS = 160
 MAX_INTEREST_CHARS = 80
 OTHER_PICKS = "More for you"
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
-_SPACES = re.compile(r"\s+")
-# Most text needs no cleaning; one search is cheaper than two substitutions.
-_DIRTY = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]|[^\S ]| {2}")
 
 
 @dataclass(frozen=True)
@@ -113,37 +108,6 @@ class DigestView:
 
     def as_context(self) -> dict[str, Any]:
         return {"digest": self}
-
-
-def clean_text(value: object, limit: int | None = None) -> str:
-    """One line of displayable text: no control characters, whitespace collapsed, trimmed."""
-    text = str(value or "")
-    if _DIRTY.search(text) is not None:
-        text = _SPACES.sub(" ", _CONTROL.sub(" ", text))
-    text = text.strip()
-    return trim(text, limit) if limit else text
-
-
-def trim(text: str, limit: int) -> str:
-    """Cut at a word boundary and mark the cut; short text is returned as is."""
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    space = cut.rfind(" ")
-    if space > limit * 0.6:
-        cut = cut[:space]
-    return cut.rstrip(" ,;:.-") + "…"
-
-
-def shorten_authors(authors: object) -> str:
-    """ "A, B, C, D" up to four names, else "A, B, C et al."; never reads past the fifth name."""
-    if not isinstance(authors, list):
-        return ""
-    names = [clean_text(name, MAX_AUTHOR_CHARS) for name in authors[:5] if isinstance(name, str)]
-    names = [name for name in names if name]
-    if len(authors) <= 4:
-        return ", ".join(names)
-    return ", ".join(names[:3]) + " et al."
 
 
 def paper_card(paper: Paper, abstract_chars: int = ABSTRACT_CHARS) -> PaperCard:

@@ -17,7 +17,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from config.csp import allow_email_styles
+from emails.csp import allow_email_styles
 from emails.links import LinkError
 from emails.services.clicks import record_click
 from emails.services.digest import recipient_for, render_digest

@@ -1,10 +1,12 @@
-"""Digest links: clicks, feedback and "view in browser", all authenticated by signed tokens."""
+"""Digest links (clicks, feedback, "view in browser") and the personal feed of the papers the
+digests carried, all authenticated by signed tokens; the bounce webhook."""
 
 from __future__ import annotations
 
 from django.urls import path
 
 from emails import digest_views, webhooks
+from emails.feeds import PersonalFeed
 
 app_name = "emails"
 urlpatterns = [
@@ -12,5 +14,6 @@ urlpatterns = [
     path("r/<str:token>/more/", digest_views.feedback_view, {"kind": "more"}, name="more"),
     path("r/<str:token>/less/", digest_views.feedback_view, {"kind": "less"}, name="less"),
     path("digest/<str:token>/", digest_views.view_in_browser, name="view"),
+    path("feeds/you/<str:token>/", PersonalFeed(), name="feed"),
     path("webhooks/bounces/", webhooks.bounce_webhook, name="bounce_webhook"),
 ]

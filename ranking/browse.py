@@ -15,10 +15,10 @@ from django.core.paginator import EmptyPage, Page, Paginator
 from django.http import Http404
 from django.utils import timezone
 
-from emails.digest import shorten_authors
 from ranking.identifiers import parse_arxiv_id
 from ranking.models import Paper
 from ranking.services.trending import papers_in_order
+from ranking.text import shorten_authors
 
 PAPERS_PER_PAGE = 25
 # arXiv opened in August 1991: nothing can have trended before.

@@ -16,10 +16,10 @@ from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 
-from emails.digest import clean_text, shorten_authors, trim
 from ranking.browse import parse_day
 from ranking.models import Paper
 from ranking.services.trending import front_page_day, papers_in_order, trending_list
+from ranking.text import clean_text, shorten_authors, trim
 from subscriptions.models import Topic
 
 FEED_ITEMS = 50

@@ -12,8 +12,10 @@ import hashlib
 import re
 import unicodedata
 from functools import lru_cache
-from typing import NamedTuple
 from urllib.parse import urlsplit
+
+from subscriptions.arxiv_ids import ArxivId as ArxivId  # re-exported: the catalogue's id type
+from subscriptions.arxiv_ids import match_arxiv_id
 
 _SPACES = re.compile(r"\s+")
 # What collapse_spaces turns into one space: whitespace (line breaks, U+2028, tabs...) and control
@@ -26,15 +28,6 @@ _NON_WORD = re.compile(r"[^\w\s]")
 _LATEX_ACCENT = re.compile(r"\\[`'^\"~=.uvHckbdr]\s*\{?\s*([A-Za-z])\s*\}?")
 _LATEX_COMMAND = re.compile(r"\\([A-Za-z]+)")
 
-# New-style ids (0704.0001 onwards: 4+4 digits until 2014, 4+5 since) and legacy ids
-# (archive[.SUBJECT]/YYMMNNN), each with an optional version suffix.
-_NEW_ID = r"(?P<new>\d{4}\.\d{4,5})"
-_OLD_ID = r"(?P<old>[a-z]+(?:-[a-z]+)*(?:\.[A-Za-z]{2})?/\d{7})"
-_ARXIV_ID = re.compile(rf"(?:{_NEW_ID}|{_OLD_ID})(?:v(?P<version>\d+))?", re.IGNORECASE)
-_ARXIV_PREFIX = re.compile(
-    r"^(?:https?://(?:www\.|export\.)?arxiv\.org/(?:abs|pdf)/|oai:arxiv\.org:|arxiv:)",
-    re.IGNORECASE,
-)
 # A new-style id that went through a float (a pandas column): "0704.0010" is written "704.001".
 _FLOAT_ID = re.compile(r"(?P<yymm>\d{3,4})\.(?P<number>\d{1,5})")
 # The first new-style id is 0704.0001; numbers have five digits from 1501 on.
@@ -49,29 +42,9 @@ _URL_UNSAFE = re.compile(r"[\x00-\x20\x7f]")
 WEB_SCHEMES = frozenset({"http", "https"})
 
 
-class ArxivId(NamedTuple):
-    base: str
-    version: int | None
-
-
-def parse_arxiv_id(text: str) -> ArxivId | None:
-    """The base id and version of an arXiv id, abs/pdf URL or OAI identifier; None if not one."""
-    candidate = _ARXIV_PREFIX.sub("", text.strip())
-    candidate = candidate.removesuffix(".pdf")
-    match = _ARXIV_ID.fullmatch(candidate)
-    if match is None:
-        return None
-    if match["new"]:
-        base = match["new"]
-    else:
-        archive, number = match["old"].split("/")
-        # The archive is lower case; a subject class ("GT" in math.GT) is upper case.
-        name, _, subject = archive.partition(".")
-        base = (
-            f"{name.lower()}.{subject.upper()}/{number}" if subject else f"{name.lower()}/{number}"
-        )
-    version = int(match["version"]) if match["version"] else None
-    return ArxivId(base, version)
+# The arXiv id grammar is shared with the sign-up form, which is in the bottom layer: the
+# catalogue reads ids with the very same function (subscriptions/arxiv_ids.py says why).
+parse_arxiv_id = match_arxiv_id
 
 
 def recover_float_arxiv_id(text: str, *, was_float: bool = False) -> str | None:

@@ -3,7 +3,6 @@ from __future__ import annotations
 from django.urls import path
 
 from subscriptions import views
-from subscriptions.feeds import PersonalFeed
 
 app_name = "subscriptions"
 urlpatterns = [
@@ -15,5 +14,4 @@ urlpatterns = [
     path("manage/<str:token>/export/", views.export_view, name="export"),
     path("manage/<str:token>/delete/", views.delete_view, name="delete"),
     path("unsubscribe/<str:token>/", views.unsubscribe_view, name="unsubscribe"),
-    path("feeds/you/<str:token>/", PersonalFeed(), name="feed"),
 ]

@@ -1,4 +1,7 @@
-"""Thin views: authenticate (signed token), validate (a Form), call one service, render."""
+"""Thin views: authenticate (signed token), validate (a Form), call one service, render.
+
+What the pages show from the apps above (the trending list, a seed paper, the interest check,
+a suppression) comes through subscriptions/hooks.py: this app imports neither of them."""
 
 from __future__ import annotations
 
@@ -15,10 +18,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from emails.services.suppression import suppression_of
-from ranking.models import Paper
-from ranking.services.interest_check import InterestReport, check_interests
-from ranking.views import find_paper, trending_context
 from subscriptions import ratelimits, tokens
 from subscriptions.forms import (
     DeleteAccountForm,
@@ -27,6 +26,7 @@ from subscriptions.forms import (
     SignupForm,
     UndoFeedbackForm,
 )
+from subscriptions.hooks import hooks
 from subscriptions.models import Subscriber
 from subscriptions.services import centre, erasure, preferences, signup
 from subscriptions.services.links import (
@@ -86,7 +86,7 @@ def signup_view(request: HttpRequest) -> HttpResponse:
         if request.POST.get("action") == "check":
             # "Check my interests": nothing is saved and no address is needed yet.
             form.is_valid()
-            context = {"form": form, "seed_paper": seed, **trending_context(request)}
+            context = {"form": form, "seed_paper": seed, **hooks.trending_context(request)}
             context["interest_reports"] = _interest_reports(form)
             context["checked"] = True
             return render(request, "subscriptions/signup.html", context)
@@ -98,15 +98,15 @@ def signup_view(request: HttpRequest) -> HttpResponse:
                 return _too_many(request)
             signup.subscribe(email, form.cleaned_data)
             return redirect("subscriptions:check_inbox")
-    context = {"form": form, "seed_paper": seed, **trending_context(request)}
+    context = {"form": form, "seed_paper": seed, **hooks.trending_context(request)}
     status = 400 if form.errors else 200
     return render(request, "subscriptions/signup.html", context, status=status)
 
 
-def _interest_reports(form: Any) -> list[InterestReport]:
+def _interest_reports(form: Any) -> list[Any]:
     """The interest check of what the form holds (its fields that validated)."""
     data = getattr(form, "cleaned_data", {})
-    return check_interests(
+    return hooks.check_interests(
         keywords=data.get("keywords") or [],
         topics=data.get("topics") or [],
         categories=data.get("categories") or [],
@@ -115,9 +115,9 @@ def _interest_reports(form: Any) -> list[InterestReport]:
     )
 
 
-def _seed_paper(request: HttpRequest) -> Paper | None:
+def _seed_paper(request: HttpRequest) -> Any:
     """The paper of "subscribe to papers like this" (?seed=<canonical id>); unknown ids: none."""
-    return find_paper(request.GET.get("seed", ""))
+    return hooks.find_paper(request.GET.get("seed", ""))
 
 
 def check_inbox(request: HttpRequest) -> HttpResponse:
@@ -196,9 +196,9 @@ def manage_view(request: HttpRequest, subscriber: Subscriber, token: str) -> Htt
     return _manage_page(request, subscriber, token, form, saved=True)
 
 
-def _subscriber_reports(subscriber: Subscriber) -> list[InterestReport]:
+def _subscriber_reports(subscriber: Subscriber) -> list[Any]:
     """What the saved interests found in the last days: the preference centre opens with it."""
-    return check_interests(
+    return hooks.check_interests(
         keywords=subscriber.keywords,
         topics=[t for t in subscriber.topics.all() if t.active],
         categories=subscriber.categories,
@@ -240,12 +240,12 @@ def _manage_page(
         "subscriber": subscriber,
         "form": form,
         "token": token,
-        "seed_rows": centre.seed_papers_of(subscriber.seed_paper_ids),
+        "seed_rows": centre.seed_papers_of(subscriber),
         "kept_seed_ids": set(form["keep_seed_papers"].value() or []),
         "rated": centre.rated_papers(subscriber),
         "unsubscribe_url": unsubscribe_url(subscriber),
         "feed_url": feed_url(subscriber),
-        "suppression": suppression_of(subscriber.email),
+        "suppression": hooks.suppression_of(subscriber.email),
         **extra,
     }
     return render(request, "subscriptions/manage.html", context, status=status)

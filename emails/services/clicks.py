@@ -5,16 +5,17 @@ when it looks like a person reading the email: not seconds after delivery (mail 
 every link as the message arrives), not in a burst of clicks on one digest (scanners, scripts,
 a reload loop), and only the subscriber's first counted click on a paper (one reader, one
 vote, however many times the link is opened). Trending (ranking/services/trending.py) reads
-`counted` rows only, and still counts distinct subscribers, so a race here can never count one
-reader twice.
+`counted` rows only, through `counted_clicks`, and still counts distinct subscribers, so a race
+here can never count one reader twice.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from emails import conf
@@ -75,6 +76,19 @@ def record_click(digest: Digest, paper: Paper, user_agent: str = "") -> LinkEven
             counted=reason == Reason.NONE,
             reason=reason,
         )
+
+
+def counted_clicks(paper_ids: Sequence[int], before: datetime) -> dict[int, int]:
+    """Per paper, how many distinct subscribers clicked it in a digest before `before` with a
+    click that counts: ranking's trending signal asks this (ranking/hooks.py)."""
+    if not paper_ids:
+        return {}
+    counted = LinkEvent.objects.filter(
+        kind=LinkEvent.Kind.CLICK, counted=True, created_at__lt=before, paper_id__in=paper_ids
+    )
+    # Distinct subscribers, not rows: one reader is one click whatever slipped past the writer.
+    rows = counted.values("paper_id").annotate(n=Count("digest__subscriber", distinct=True))
+    return {row["paper_id"]: row["n"] for row in rows}
 
 
 def _recent_clicks(digest: Digest, since: datetime) -> QuerySet[LinkEvent]:

@@ -185,6 +185,16 @@ def record_digest(
     return digest
 
 
+def papers_sent_before(subscriber_ids: Sequence[int], before: date) -> dict[int, list[int]]:
+    """The papers of each subscriber's digests dated before `before` (ranking never recommends
+    one twice: ranking/hooks.py); subscribers without a digest are left out."""
+    sent: dict[int, list[int]] = {}
+    digests = Digest.objects.filter(subscriber_id__in=subscriber_ids, digest_date__lt=before)
+    for subscriber_id, items in digests.values_list("subscriber_id", "items").iterator():
+        sent.setdefault(subscriber_id, []).extend(entry["paper"] for entry in items)
+    return sent
+
+
 def snapshot(items: Sequence[DigestItem]) -> list[dict[str, object]]:
     return [
         {

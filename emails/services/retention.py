@@ -14,7 +14,7 @@ floor, whatever the setting says:
 - Unconfirmed sign-ups: never while their confirmation link works (subscriptions/conf.py).
 
 Last, the bounce records of addresses no subscriber has are reduced to a hash
-(subscriptions/services/erasure.py), e.g. a bounce that arrived after a deletion.
+(emails/services/suppression.py), e.g. a bounce that arrived after a deletion.
 
 Deletes go in batches of primary keys, each its own short transaction; a second run finds
 nothing left, so the command and the task are safe to re-run.
@@ -35,10 +35,10 @@ from django.utils import timezone
 from emails import conf
 from emails.models import DeliveryEvent, Digest, LinkEvent, NightlyRun
 from emails.services.ledger import TERMINAL
+from emails.services.suppression import forget_unowned_addresses
 from ranking.models import IngestionRun, Recommendation
 from subscriptions import conf as subscriptions_conf
 from subscriptions.models import AuditEvent
-from subscriptions.services.erasure import forget_unowned_addresses
 from subscriptions.services.signup import expired_signups, purge_unconfirmed
 
 BATCH = 5000

@@ -16,6 +16,8 @@ from django.utils import timezone
 from emails import conf
 from emails.models import DeliveryEvent, Suppression
 from subscriptions.addresses import AddressError, canonical_or_lower, check_public
+from subscriptions.models import Subscriber
+from subscriptions.services.erasure import forget_admin_history
 
 IMMEDIATE: dict[str, str] = {
     DeliveryEvent.Kind.HARD_BOUNCE: Suppression.Reason.HARD_BOUNCE,
@@ -80,6 +82,47 @@ def forget_addresses(emails: Iterable[str]) -> None:
             suppression.delete()
         else:
             Suppression.objects.filter(pk=suppression.pk).update(email=hashed, detail="")
+
+
+def forget_erased(emails: Iterable[str]) -> None:
+    """Erase what emails holds about erased subscribers' addresses (subscriptions' erasure
+    announces them: emails/receivers.py): the bounce records, as `forget_addresses`, and the
+    admin history entries that name those records."""
+    found = set(emails)
+    with transaction.atomic():
+        _forget_admin_history(found)
+        forget_addresses(found)
+
+
+def forget_unowned_addresses(*, dry_run: bool = False, batch: int = 500) -> int:
+    """Bounce records of addresses no subscriber has (a bounce that arrived after its subscriber
+    was deleted, a sign-up purged unconfirmed, an operator's manual block): keep only the hash,
+    as a deletion does. Returns how many addresses (with `dry_run`, would be) forgotten."""
+    owned = Subscriber.objects.values("email")
+    plain = Suppression.objects.exclude(email__startswith=HASH_PREFIX).exclude(email__in=owned)
+    events = DeliveryEvent.objects.exclude(email__in=owned)
+    if dry_run:
+        return len(
+            {*plain.values_list("email", flat=True), *events.values_list("email", flat=True)}
+        )
+    done: set[str] = set()
+    while (
+        found := {
+            *plain.values_list("email", flat=True)[:batch],
+            *events.values_list("email", flat=True)[:batch],
+        }
+        - done
+    ):
+        forget_erased(found)
+        done |= found  # never loop on a row that could not be changed
+    return len(done)
+
+
+def _forget_admin_history(emails: set[str]) -> None:
+    """Admin's LogEntry keeps each object's str(), which is the address for these models."""
+    suppressions = Suppression.objects.filter(email__in=emails).values_list("pk", flat=True)
+    events = DeliveryEvent.objects.filter(email__in=emails).values_list("pk", flat=True)
+    forget_admin_history({Suppression: suppressions, DeliveryEvent: events})
 
 
 def suppress_address(email: str, reason: str, detail: str = "") -> Suppression:

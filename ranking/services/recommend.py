@@ -1,5 +1,6 @@
 """Per-subscriber ranking on top of ranking.core: profiles from `subscriptions`, models kept in
-SubscriberModel rows, nightly Recommendation rows. The single write path for both."""
+SubscriberModel rows, nightly Recommendation rows. The single write path for both. What was
+already mailed comes from emails, the app above, through ranking/hooks.py."""
 
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ from django.db import connection, transaction
 from django.db.models import Model
 from django.utils import timezone
 
-from emails.models import Digest
 from ranking import core
+from ranking.hooks import hooks
 from ranking.models import Paper, Recommendation, SubscriberModel
 from ranking.services.encoding import Workspace, encode, workspace
 from subscriptions.models import Feedback, Subscriber, Topic
@@ -242,9 +243,8 @@ def _rank_settings(top: int) -> core.RankSettings:
 def _already_sent(group: Sequence[Subscriber], run_date: date) -> dict[str, list[str]]:
     """Papers of each subscriber's earlier digests: never recommended twice."""
     sent: dict[str, list[str]] = {str(s.pk): [] for s in group}
-    snapshots = Digest.objects.filter(subscriber__in=group, digest_date__lt=run_date)
-    for subscriber_id, items in snapshots.values_list("subscriber_id", "items").iterator():
-        sent[str(subscriber_id)].extend(str(entry["paper"]) for entry in items)
+    for subscriber_id, papers in hooks.sent_papers([s.pk for s in group], run_date).items():
+        sent[str(subscriber_id)].extend(str(paper) for paper in papers)
     return sent
 
 

@@ -4,10 +4,10 @@ A paper's day is when it trended on Hugging Face, else when it was published, el
 catalogue first saw it (the demo papers have only that). The list for day D ranks the papers
 of the week up to D by their trending signal (Hugging Face upvotes, likes and clicks by
 Paperboy's subscribers) decayed by age, Hacker-News style. Readers count once each (one like,
-one counted click per paper: emails/services/clicks.py) and together add at most
-READERS_CAP to the upvotes, so our own readers, or anyone holding a digest link, can lift a
-paper only so far against the public upvote signal. The ranked ids are cached per day
-(and topic) for a few minutes, so a front page view reads 25 rows by primary key.
+one counted click per paper: emails/services/clicks.py, asked through ranking/hooks.py) and
+together add at most READERS_CAP to the upvotes, so our own readers, or anyone holding a digest
+link, can lift a paper only so far against the public upvote signal. The ranked ids are cached
+per day (and topic) for a few minutes, so a front page view reads 25 rows by primary key.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from django.core.cache import cache
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
-from emails.models import LinkEvent
+from ranking.hooks import hooks
 from ranking.models import Paper
 from subscriptions.models import Feedback, Topic
 
@@ -101,11 +101,7 @@ def build_trending_list(day: date, topic: Topic | None = None) -> TrendingList:
     likes = _counts(
         Feedback.objects.filter(kind=Feedback.Kind.LIKED, created_at__lt=_end_of(day)), pks
     )
-    counted = LinkEvent.objects.filter(
-        kind=LinkEvent.Kind.CLICK, counted=True, created_at__lt=_end_of(day)
-    )
-    # Distinct subscribers, not rows: one reader is one click whatever slipped past the writer.
-    clicks = _counts(counted, pks, Count("digest__subscriber", distinct=True))
+    clicks = hooks.counted_clicks(pks, _end_of(day))
     counts: dict[int, int] = {}
     scored: list[tuple[float, int]] = []
     for c in candidates:
@@ -213,8 +209,8 @@ def _candidate(row: dict[str, Any], with_text: bool) -> Candidate:
     )
 
 
-def _counts(events: Any, pks: list[int], count: Count | None = None) -> dict[int, int]:
+def _counts(events: Any, pks: list[int]) -> dict[int, int]:
     if not pks:
         return {}
-    rows = events.filter(paper_id__in=pks).values("paper_id").annotate(n=count or Count("id"))
+    rows = events.filter(paper_id__in=pks).values("paper_id").annotate(n=Count("id"))
     return {row["paper_id"]: row["n"] for row in rows}

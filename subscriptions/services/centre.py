@@ -3,19 +3,29 @@ papers the subscriber rated. Reads only; the writes are in preferences.py."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
-from ranking.models import Paper
 from subscriptions.models import Feedback, Subscriber
 
 RATED_SHOWN = 50
 
 
+class CataloguePaper(Protocol):
+    """What the centre shows of a catalogue paper (a ranking.Paper, reached by the models'
+    reference by string: subscriptions does not import ranking)."""
+
+    @property
+    def canonical_id(self) -> str: ...
+
+    @property
+    def title(self) -> str: ...
+
+
 @dataclass(frozen=True)
 class SeedPaper:
     canonical_id: str
-    paper: Paper | None  # None: the catalogue does not know this id (yet)
+    paper: CataloguePaper | None  # None: the catalogue does not know this id (yet)
 
 
 @dataclass(frozen=True)
@@ -24,10 +34,13 @@ class RatedPapers:
     not_shown: int
 
 
-def seed_papers_of(ids: Sequence[str]) -> list[SeedPaper]:
-    """Each id with its paper, in the subscriber's order. Looked up by id rather than through
-    `Subscriber.seed_papers`, which is only resolved on save: a paper ingested since shows too."""
-    papers = Paper.objects.filter(canonical_id__in=ids).only("canonical_id", "title")
+def seed_papers_of(subscriber: Subscriber) -> list[SeedPaper]:
+    """Each seed id with its paper, in the subscriber's order. Looked up by id rather than
+    through `Subscriber.seed_papers`, which is only resolved on save: a paper ingested since
+    shows too."""
+    ids = subscriber.seed_paper_ids
+    catalogue = subscriber.seed_papers.model  # the catalogue's Paper ("ranking.Paper")
+    papers = catalogue.objects.filter(canonical_id__in=ids).only("canonical_id", "title")
     known = {paper.canonical_id: paper for paper in papers}
     return [SeedPaper(item, known.get(item)) for item in ids]
 

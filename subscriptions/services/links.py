@@ -32,9 +32,11 @@ def unsubscribe_url(subscriber: Subscriber) -> str:
 
 
 def feed_url(subscriber: Subscriber) -> str:
-    """The personal Atom feed; signed with the feed's own version so it can be reset alone."""
+    """The personal Atom feed (emails/feeds.py: it reads the digests, so it is served by the app
+    above, named here by URL name); signed with the feed's own version so it can be reset
+    alone."""
     token = tokens.make_token("feed", subscriber.pk, subscriber.feed_token_version)
-    return settings.SITE_URL + reverse("subscriptions:feed", kwargs={"token": token})
+    return settings.SITE_URL + reverse("emails:feed", kwargs={"token": token})
 
 
 def subscriber_from_feed_token(token: str) -> Subscriber:

@@ -8,10 +8,9 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from ranking.models import Paper
-from ranking.tasks import refresh_subscriber_model
 from subscriptions.models import Feedback, Subscriber
 from subscriptions.services.audit import record_event
+from subscriptions.signals import interests_changed
 
 PREFERENCE_FIELDS = (
     "keywords",
@@ -42,7 +41,8 @@ def apply_preferences(subscriber: Subscriber, preferences: dict[str, Any]) -> No
 
 def resolve_seed_papers(subscriber: Subscriber) -> int:
     """Link the seed ids the catalogue knows; returns how many are linked."""
-    known = Paper.objects.filter(canonical_id__in=subscriber.seed_paper_ids)
+    papers = subscriber.seed_papers.model  # the catalogue's Paper ("ranking.Paper")
+    known = papers.objects.filter(canonical_id__in=subscriber.seed_paper_ids)
     subscriber.seed_papers.set(known)
     return len(subscriber.seed_papers.all())
 
@@ -51,8 +51,9 @@ def update_preferences(subscriber: Subscriber, preferences: dict[str, Any]) -> N
     with transaction.atomic():
         apply_preferences(subscriber, preferences)
         record_event("preferences_updated", subscriber, fields=sorted(preferences))
-        # Seconds after the change, not at night: the next digest already reflects it.
-        refresh_subscriber_model.delay_on_commit(subscriber.pk)
+        # Ranking refits the model seconds after the change, not at night: the next digest
+        # already reflects it (ranking/receivers.py).
+        interests_changed.send(sender=Subscriber, subscriber_id=subscriber.pk)
 
 
 def undo_feedback(subscriber: Subscriber, feedback_id: int) -> bool:
@@ -70,7 +71,7 @@ def undo_feedback(subscriber: Subscriber, feedback_id: int) -> bool:
         record_event(
             "feedback_undone", subscriber, paper=rating["paper__canonical_id"], kind=rating["kind"]
         )
-        refresh_subscriber_model.delay_on_commit(subscriber.pk)
+        interests_changed.send(sender=Subscriber, subscriber_id=subscriber.pk)
     return True
 
 

@@ -10,9 +10,8 @@ from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from emails.message import build_email
-from emails.services.suppression import is_suppressed
 from subscriptions import conf
+from subscriptions.hooks import hooks
 from subscriptions.models import Subscriber
 from subscriptions.services.audit import record_event
 from subscriptions.services.erasure import erase_subscribers
@@ -115,7 +114,7 @@ def _send_claimed(
     subscriber = claim.first()
     if subscriber is None:
         return False
-    if is_suppressed(subscriber.email):
+    if hooks.suppression_of(subscriber.email) is not None:
         # A hard bounce or a complaint: mailing again hurts the site's reputation and, after a
         # complaint, the person. The admin's audit log shows why nothing went.
         record_event("mail_suppressed", subscriber, actor="system", template=template)
@@ -146,7 +145,8 @@ def _build(subscriber: Subscriber, template: str, *, bulk: bool) -> Any:
     # Only mail to an active subscriber carries List-Unsubscribe; a confirmation request is
     # transactional and has nothing to unsubscribe from yet.
     headers = list_unsubscribe_headers(subscriber) if bulk else None
-    return build_email(template, subscriber.email, context, headers)
+    # emails builds every email (emails/message.py), answering subscriptions/hooks.py.
+    return hooks.build_email(template, subscriber.email, context, headers)
 
 
 def expired_signups(now: datetime | None = None) -> QuerySet[Subscriber]:

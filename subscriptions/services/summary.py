@@ -26,7 +26,7 @@ def interest_lines(subscriber: Subscriber) -> list[InterestLine]:
 
     Inactive topics are left out (they pick nothing); seed papers the catalogue knows are
     named by title, the others by the id the subscriber typed."""
-    seeds = seed_papers_of(subscriber.seed_paper_ids)
+    seeds = seed_papers_of(subscriber)
     lines = [
         InterestLine("Topics", tuple(t.name for t in subscriber.topics.all() if t.active)),
         InterestLine("Keywords", tuple(subscriber.keywords)),

@@ -1,4 +1,5 @@
-"""Per-view widening of the Content Security Policy (CONTENT_SECURITY_POLICY in settings)."""
+"""Per-view widening of the Content Security Policy (CONTENT_SECURITY_POLICY in settings) for
+the pages that show an email: "view in browser" and the admin's digest preview."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """A subscriber's personal Atom feed: exactly the papers their digests carried, newest digest
 first, each with its explanation line. The URL is signed (purpose "feed") with the subscriber's
-`feed_token_version`, so "reset feed link" in the preference centre revokes it."""
+`feed_token_version` (subscriptions/services/links.py), so "reset feed link" in the preference
+centre revokes it. Here rather than in subscriptions because it reads the digests."""
 
 from __future__ import annotations
 
@@ -14,10 +15,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 
-from emails.digest import MAX_EXPLANATION_CHARS, DigestItem, clean_text
+from emails.digest import MAX_EXPLANATION_CHARS, DigestItem
+from emails.message import site_domain
 from emails.models import Digest
-from emails.services.digest import items_from_snapshot, site_domain
+from emails.services.digest import items_from_snapshot
 from ranking.feeds import paper_path, paper_summary
+from ranking.text import clean_text
 from subscriptions import tokens
 from subscriptions.models import Subscriber
 from subscriptions.services.links import subscriber_from_feed_token
