@@ -28,12 +28,12 @@ import django
 
 django.setup()
 
-from emails.digest import DigestItem, Recipient, make_view  # noqa: E402
 from emails.links import LinkBuilder  # noqa: E402
 from emails.message import build_email  # noqa: E402
 from emails.models import Digest  # noqa: E402
 from emails.render import PREFIX, DigestRenderer  # noqa: E402
 from emails.services.digest import digest_headers, message_id_for  # noqa: E402
+from emails.viewmodel import DigestItem, Recipient, make_view  # noqa: E402
 from ranking.models import Paper  # noqa: E402
 from subscriptions.models import Subscriber  # noqa: E402
 from subscriptions.services.links import manage_url, unsubscribe_url  # noqa: E402

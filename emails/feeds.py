@@ -15,10 +15,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 
-from emails.digest import MAX_EXPLANATION_CHARS, DigestItem
 from emails.message import site_domain
 from emails.models import Digest
 from emails.services.digest import items_from_snapshot
+from emails.viewmodel import MAX_EXPLANATION_CHARS, DigestItem
 from ranking.feeds import paper_path, paper_summary
 from ranking.text import clean_text
 from subscriptions import tokens
@@ -85,7 +85,7 @@ class PersonalFeed(Feed):
     item_guid_is_permalink = False
 
     def item_description(self, entry: FeedEntry) -> str:
-        # The digest's own rule (emails.digest.make_view): the explanation, or why in general.
+        # The digest's own rule (emails.viewmodel.make_view): the explanation, or why in general.
         why = clean_text(entry.item.explanation, MAX_EXPLANATION_CHARS)
         interest = clean_text(entry.item.interest, 80)
         if not why:

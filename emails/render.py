@@ -34,8 +34,8 @@ from django.conf import settings
 from django.template import Context
 from django.template.loader import get_template, render_to_string
 
-from emails.digest import DigestView, PaperCard, Row, Section, abstract_chars_for, paper_card
 from emails.message import inline_css
+from emails.viewmodel import DigestView, PaperCard, Row, Section, abstract_chars_for, paper_card
 from ranking.models import Paper
 
 PREFIX = "emails/digest"

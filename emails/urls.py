@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from django.urls import path
 
-from emails import digest_views, webhooks
+from emails import views, webhooks
 from emails.feeds import PersonalFeed
 
 app_name = "emails"
 urlpatterns = [
-    path("r/<str:token>/", digest_views.click_view, name="click"),
-    path("r/<str:token>/more/", digest_views.feedback_view, {"kind": "more"}, name="more"),
-    path("r/<str:token>/less/", digest_views.feedback_view, {"kind": "less"}, name="less"),
-    path("digest/<str:token>/", digest_views.view_in_browser, name="view"),
+    path("r/<str:token>/", views.click_view, name="click"),
+    path("r/<str:token>/more/", views.feedback_view, {"kind": "more"}, name="more"),
+    path("r/<str:token>/less/", views.feedback_view, {"kind": "less"}, name="less"),
+    path("digest/<str:token>/", views.view_in_browser, name="view"),
     path("feeds/you/<str:token>/", PersonalFeed(), name="feed"),
     path("webhooks/bounces/", webhooks.bounce_webhook, name="bounce_webhook"),
 ]

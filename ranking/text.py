@@ -1,6 +1,6 @@
 """A paper's text as every page, feed and email shows it: one line, trimmed at a word, authors
 shortened. Pure functions, no Django: the public pages (browse.py, feeds.py) and the digests
-(emails/digest.py) call the same ones, so a title reads the same everywhere."""
+(emails/viewmodel.py) call the same ones, so a title reads the same everywhere."""
 
 from __future__ import annotations
 

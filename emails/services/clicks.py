@@ -1,6 +1,6 @@
 """Which clicks on a digest's links count toward public trending.
 
-Every click is recorded (and always redirects: see emails/digest_views.py). One counts only
+Every click is recorded (and always redirects: see emails/views.py). One counts only
 when it looks like a person reading the email: not seconds after delivery (mail scanners open
 every link as the message arrives), not in a burst of clicks on one digest (scanners, scripts,
 a reload loop), and only the subscriber's first counted click on a paper (one reader, one

@@ -1,5 +1,10 @@
 """Build a subscriber's digest for a date: the Digest row (snapshot + delivery ledger) and the
-email. Sending is the caller's job (issue 7's task), never done here."""
+email. Sending is the caller's job (services/send.py), never done here.
+
+The digest is this module plus one module per role: emails/viewmodel.py (what it shows, as
+plain data), emails/render.py (its text and HTML bodies), emails/message.py (the one builder of
+every email: subject, parts, inlined CSS, headers) and emails/views.py (what its links do).
+"""
 
 from __future__ import annotations
 
@@ -11,18 +16,18 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 
 from emails import conf
-from emails.digest import (
+from emails.links import LinkBuilder
+from emails.message import build_email, site_domain
+from emails.models import Digest
+from emails.render import PREFIX, DigestRenderer, default_renderer, render_reference
+from emails.services.silent import silent_interests
+from emails.viewmodel import (
     DigestItem,
     DigestView,
     Recipient,
     make_view,
     strip_accents_for_header,
 )
-from emails.links import LinkBuilder
-from emails.message import build_email, site_domain
-from emails.models import Digest
-from emails.render import PREFIX, DigestRenderer, default_renderer, render_reference
-from emails.services.silent import silent_interests
 from ranking.models import Paper
 from subscriptions.models import Subscriber
 from subscriptions.services.links import manage_url, unsubscribe_url

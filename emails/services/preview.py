@@ -8,12 +8,12 @@ from datetime import date
 from django.core.mail import EmailMultiAlternatives
 from django.utils import timezone
 
-from emails.digest import DigestItem, make_view
 from emails.links import LinkBuilder
 from emails.message import build_email
 from emails.models import Digest
 from emails.render import PREFIX
 from emails.services.digest import NUDGE_PREFIX, digest_headers, recipient_for
+from emails.viewmodel import DigestItem, make_view
 from ranking.services.recommend import preview_recommendations
 from subscriptions.models import Subscriber
 

@@ -11,8 +11,8 @@ from datetime import date, timedelta
 from django.db.models import Min
 
 from emails import conf
-from emails.digest import DigestItem
 from emails.models import Digest
+from emails.viewmodel import DigestItem
 from ranking.services.interests import worded_interests
 
 

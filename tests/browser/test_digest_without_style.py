@@ -10,8 +10,8 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page
 
-from emails.digest import DigestItem
 from emails.services.digest import build_digest
+from emails.viewmodel import DigestItem
 from tests.browser.shots import screenshot_dir
 from tests.emails.conftest import parts
 from tests.emails.delivery import DAY, ON_DAY

@@ -7,8 +7,8 @@ from email.message import EmailMessage
 import pytest
 from django.core.mail import EmailMultiAlternatives
 
-from emails.digest import DigestItem
 from emails.render import default_renderer
+from emails.viewmodel import DigestItem
 from ranking.models import Paper
 from subscriptions.models import Subscriber
 from tests.emails.delivery import DAY

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from emails.digest import DigestItem, clean_text, shorten_authors, trim
 from emails.services.digest import build_digest
+from emails.viewmodel import DigestItem
+from ranking.text import clean_text, shorten_authors, trim
 from subscriptions.models import Subscriber
 from tests.emails.conftest import DAY, items_for, parts
 from tests.factories import PaperFactory

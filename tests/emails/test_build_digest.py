@@ -8,9 +8,9 @@ from urllib.parse import urlsplit
 import pytest
 from pytest_django.fixtures import Settings as SettingsWrapper
 
-from emails.digest import DigestItem
 from emails.models import Digest
 from emails.services.digest import build_digest, record_days
+from emails.viewmodel import DigestItem
 from ranking.models import Paper
 from subscriptions.models import Subscriber
 from subscriptions.services.links import subscriber_from_token

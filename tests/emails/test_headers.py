@@ -13,11 +13,11 @@ import pytest
 from django.utils import timezone
 from pytest_django.fixtures import Settings as SettingsWrapper
 
-from emails.digest import DigestItem
 from emails.message import build_email
 from emails.models import Digest
 from emails.services.digest import record_day
 from emails.services.send import send_digests
+from emails.viewmodel import DigestItem
 from subscriptions.services.signup import send_confirmation, send_manage_link
 from tests.emails.delivery import DAY, ON_DAY
 from tests.emails.test_message import sample_templates  # noqa: F401 (a fixture)

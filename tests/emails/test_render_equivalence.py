@@ -11,9 +11,9 @@ from hypothesis import settings as examples
 from hypothesis import strategies as st
 from pytest_django.fixtures import Settings as SettingsWrapper
 
-from emails.digest import DigestItem, DigestView, Recipient, make_view
 from emails.links import LinkBuilder
 from emails.render import DigestRenderer, render_reference
+from emails.viewmodel import DigestItem, DigestView, Recipient, make_view
 from ranking.models import Paper
 
 DAY = date(2026, 11, 26)

@@ -11,9 +11,9 @@ import pytest
 import time_machine
 from django.test import Client
 
-from emails.digest import DigestItem
 from emails.models import Digest
 from emails.services.digest import record_digest
+from emails.viewmodel import DigestItem
 from ranking.models import Paper
 from subscriptions import tokens
 from subscriptions.models import Subscriber
