@@ -76,9 +76,12 @@ class SinkProtocol(asyncio.Protocol):
         self.in_data, self.searched = False, 0
         head = body[: body.find(b"\r\n\r\n") + 2] if b"\r\n\r\n" in body else body
         match = MESSAGE_ID.search(head)
-        self.counts[match.group(1).strip() if match else b"?"] += 1
+        self._received(match.group(1).strip() if match else b"?")
         self._reply(b"250 OK")
         return True
+
+    def _received(self, message_id: bytes) -> None:
+        self.counts[message_id] += 1
 
     def _command(self) -> bool:
         end = self.buffer.find(b"\r\n")
