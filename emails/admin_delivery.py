@@ -93,6 +93,11 @@ class NightlyRunAdmin(admin.ModelAdmin[NightlyRun]):
         view = self.admin_site.admin_view
         return [
             path("sending/", view(require_POST(self.switch_view)), name="emails_sending_switch"),
+            path(
+                "<int:run_id>/resend/",
+                view(require_POST(self.resend_view)),
+                name="emails_nightlyrun_resend",
+            ),
             *super().get_urls(),
         ]
 
@@ -117,8 +122,23 @@ class NightlyRunAdmin(admin.ModelAdmin[NightlyRun]):
         problems = Digest.objects.filter(nightly_run_id=int(object_id)).exclude(
             state__in=[Digest.State.SENT, Digest.State.SKIPPED]
         )
-        context = {**(extra_context or {}), "problems": problems.select_related("subscriber")[:200]}
+        context = {
+            **(extra_context or {}),
+            "problems": problems.select_related("subscriber")[:200],
+            "failed": problems.filter(state=Digest.State.FAILED).count(),
+            "uncertain": problems.filter(state=Digest.State.UNCERTAIN).count(),
+        }
         return super().change_view(request, object_id, form_url, context)
+
+    def resend_view(self, request: HttpRequest, run_id: int) -> HttpResponse:
+        """The run's failed digests, or its uncertain ones, back to pending and sent again
+        (the Digests list's two actions, for one run's problems at once)."""
+        if not request.user.has_perm("emails.change_digest"):
+            return TemplateResponse(request, "admin/404.html", status=403)
+        uncertain = request.POST.get("state") == Digest.State.UNCERTAIN
+        state = Digest.State.UNCERTAIN if uncertain else Digest.State.FAILED
+        _retry(request, Digest.objects.filter(nightly_run_id=run_id, state=state), uncertain)
+        return HttpResponseRedirect(reverse("admin:emails_nightlyrun_change", args=[run_id]))
 
     def switch_view(self, request: HttpRequest) -> HttpResponse:
         """Pause or resume all sending (a row in the database every send task reads)."""

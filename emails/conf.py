@@ -84,10 +84,23 @@ def max_retries() -> int:
 
 
 def retry_backoff(retries: int) -> float:
-    """Seconds before retry number `retries + 1`: doubling from SEND_RETRY_BACKOFF, capped."""
+    """Seconds before a chunk's retry number `retries + 1` after connection trouble (the server
+    unreachable, the limiter away), and a refusing domain's pause number `retries + 1`:
+    doubling from SEND_RETRY_BACKOFF, capped at SEND_RETRY_MAX_WAIT."""
     first = float(getattr(settings, "SEND_RETRY_BACKOFF", 30.0))
-    cap = float(getattr(settings, "SEND_RETRY_MAX_WAIT", 1800.0))
-    return float(min(cap, first * 2**retries))
+    return float(min(retry_max_wait(), first * 2**retries))
+
+
+def retry_max_wait() -> float:
+    return float(getattr(settings, "SEND_RETRY_MAX_WAIT", 1800.0))
+
+
+def retry_soon(attempts: int) -> float:
+    """Seconds before one message refused with a 4xx is tried again, on a new connection, after
+    its `attempts`-th try: doubling from SEND_RETRY_SOON. A refusal of one message says little
+    about the next, so it is not worth the chunk's long backoff."""
+    first = float(getattr(settings, "SEND_RETRY_SOON", 2.0))
+    return float(min(retry_max_wait(), first * 2 ** max(0, attempts - 1)))
 
 
 def max_late() -> timedelta:
@@ -96,9 +109,30 @@ def max_late() -> timedelta:
     return timedelta(days=int(getattr(settings, "SEND_MAX_LATE_DAYS", 2)))
 
 
-def claim_timeout() -> timedelta:
-    """A row left in 'sending' longer than this belongs to a dead worker (see ledger.py)."""
-    return timedelta(seconds=float(getattr(settings, "SEND_CLAIM_TIMEOUT", 600)))
+def lease() -> timedelta:
+    """How long a send task holds its digests without renewing; it renews every third of this
+    while it works, so a dead worker's digests are free again this long after its death (rule 4
+    in ledger.py)."""
+    return timedelta(seconds=float(getattr(settings, "SEND_LEASE_SECONDS", 60)))
+
+
+def queue_timeout() -> timedelta:
+    """Work enqueued this long ago and not started is presumed lost with its queue message
+    (e.g. Redis restarted empty) and enqueued again; kept above the longest wait in the queue
+    of a busy night, so work merely waiting is not enqueued twice."""
+    return timedelta(seconds=float(getattr(settings, "SEND_QUEUE_TIMEOUT", 600)))
+
+
+def sweep_interval() -> float:
+    """Seconds between two runs of the recovery sweep (beat's `recover-deliveries`)."""
+    return float(getattr(settings, "DELIVERY_SWEEP_SECONDS", 30))
+
+
+def lookback() -> timedelta:
+    """How far back the sweep opens hourly slots that have no run (a lost queue message, beat
+    down): 24 hours, so each subscriber gets at most their last missed digest late, never two
+    nights at once; never further back than SEND_MAX_LATE_DAYS."""
+    return min(timedelta(hours=24), max_late())
 
 
 def soft_bounce_threshold() -> int:

@@ -50,6 +50,12 @@ class Digest(models.Model):
     # Set in its own committed UPDATE just before the message data goes to the server: a
     # 'sending' row without it certainly never went out and may be sent again.
     handed_off_at = models.DateTimeField(null=True, blank=True)
+    # Who is responsible for a pending or sending row (emails/services/ledger.py, rule 4): a
+    # running send task holds it until `lease_expires_at`, renewing while it works; `queued_at`
+    # is when a send task for it was enqueued (its countdown included). A row neither held nor
+    # recently queued belongs to nobody, and the recovery sweep enqueues it again.
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
     nightly_run = models.ForeignKey(
         "emails.NightlyRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -61,7 +67,11 @@ class Digest(models.Model):
                 fields=["subscriber", "digest_date"], name="digest_once_per_subscriber_day"
             )
         ]
-        indexes = [models.Index(fields=["digest_date", "state"], name="digest_date_state")]
+        indexes = [
+            models.Index(fields=["digest_date", "state"], name="digest_date_state"),
+            # A run's counters are counted from its rows, by state (nightly.settle_run).
+            models.Index(fields=["nightly_run", "state"], name="digest_run_state"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.digest_date} for subscriber {self.subscriber_id}"
@@ -121,8 +131,11 @@ class LinkEvent(models.Model):
 class NightlyRun(models.Model):
     """One hourly delivery slot (UTC): who was due, and what each stage did.
 
-    Unique per slot, so enqueuing a slot twice starts one run. Counters are bumped with F()
-    by the chunk tasks; a stage's duration runs from its first chunk's start to its last's end.
+    Unique per slot, so enqueuing a slot twice starts one run. The outcome counters (built,
+    sent, failed, suppressed, skipped, uncertain) are counted from the run's Digest rows, never
+    added up by tasks, so a task that died or ran twice cannot skew them; `chunks_done` counts
+    chunks whose digests are recorded, capped at `chunks`. A stage's duration runs from its
+    first chunk's start to its last's end.
     """
 
     class Status(models.TextChoices):
@@ -136,6 +149,8 @@ class NightlyRun(models.Model):
         "ranking.IngestionRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # When its chunks were last planned (opened, or re-planned by the recovery sweep).
+    planned_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     due = models.PositiveIntegerField(default=0)
     chunks = models.PositiveIntegerField(default=0)

@@ -10,6 +10,8 @@ UPDATE (emails/services/ledger.py), so a duplicate task sends nothing twice.
 from __future__ import annotations
 
 import logging
+import math
+from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 
 import redis
@@ -20,8 +22,8 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 
 from emails import conf
 from emails.models import Digest
-from emails.services import ledger, nightly, retention
-from emails.services.send import record_send_report, send_digests, sending_paused
+from emails.services import ledger, nightly, recovery, retention
+from emails.services.send import SendReport, record_send_report, send_digests, sending_paused
 
 logger = logging.getLogger(__name__)
 # A database or broker hiccup fails the task before it enqueues its next stage: retry it (the
@@ -59,7 +61,7 @@ def fan_out(run_id: int, chunks: list[tuple[str, list[int]]]) -> int:
     for day, ids in chunks:
         rank_chunk.delay(run_id, ids, day)
     if not chunks:
-        nightly.chunk_done(run_id)
+        nightly.settle_run(run_id)
     return len(chunks)
 
 
@@ -77,70 +79,137 @@ def rank_chunk(run_id: int | None, subscriber_ids: list[int], digest_date: str) 
 def build_chunk(run_id: int | None, subscriber_ids: list[int], digest_date: str) -> None:
     """Record the chunk's Digest rows (unique per subscriber and date), then send them."""
     nightly.stage_started(run_id, "build")
-    pending, counts = nightly.build_chunk(subscriber_ids, date.fromisoformat(digest_date), run_id)
-    nightly.stage_finished(run_id, "build", **counts)
+    pending, _ = nightly.build_chunk(subscriber_ids, date.fromisoformat(digest_date), run_id)
+    nightly.stage_finished(run_id, "build")
+    nightly.chunk_built(run_id)
     send_chunk.delay(run_id, pending)
 
 
 @delivery_task
 def send_chunk(run_id: int | None, digest_ids: list[int], retries: int = 0) -> None:
-    """Send a chunk over one connection; re-enqueue what failed transiently, with backoff.
+    """Send a chunk over one connection; enqueue again what is left pending (`retry_later`),
+    then count the runs' outcomes from the ledger and close a run that is finished.
 
-    The retry is a new message for the rows still pending, with a countdown doubling from
-    SEND_RETRY_BACKOFF (what `Task.retry` does, but with only the rows left and the count in
-    the arguments, so it behaves the same run eagerly). Idempotent: only rows claimed
-    pending -> sending are sent (see emails/services/ledger.py).
+    Idempotent: only rows claimed pending -> sending are sent (see emails/services/ledger.py).
     """
-    nightly.stage_started(run_id, "send")
+    runs = [run_id] if run_id is not None else nightly.runs_of(digest_ids)
+    for run in runs:
+        nightly.stage_started(run, "send")
     report = send_digests(digest_ids)
-    record_send_report(run_id, report)
-    nightly.stage_finished(run_id, "send")
+    requeued = 0 if report.paused else retry_later(run_id, report, retries)
+    for run in runs:
+        record_send_report(run, report, requeued)
+        nightly.stage_finished(run, "send")
     if report.paused:
         logger.info("sending paused: %d digests left pending", len(digest_ids))
-    elif report.retry and retries < conf.max_retries():
-        nightly.stage_finished(run_id, "send", retried=len(report.retry))
-        countdown = conf.retry_backoff(retries)
-        send_chunk.apply_async((run_id, report.retry, retries + 1), countdown=countdown)
-        return
-    elif report.retry:
-        reason = f"gave up after {conf.max_retries()} retries: {'; '.join(report.errors[-3:])}"
-        failed = ledger.give_up(report.retry, reason)
-        nightly.stage_finished(run_id, "send", failed=failed)
-    nightly.chunk_done(run_id)
+    for run in runs:
+        if not ledger.run_has_unsent(run):  # else the sweep counts it within a minute
+            nightly.settle_run(run)
+
+
+def retry_later(run_id: int | None, report: SendReport, retries: int) -> int:
+    """Enqueue again the rows a send left pending; how many. A message refused on its own
+    goes again soon, with the others of its try count (conf.retry_soon: not the whole chunk's
+    long wait); messages to a paused domain when the pause ends; after connection trouble,
+    everything left after the chunk's backoff (SEND_RETRY_BACKOFF doubling with `retries`).
+    A row refused more than SEND_MAX_RETRIES times, or left over by as many backoffs, is given
+    up (`failed`)."""
+    limit = conf.max_retries()
+    spent = [pk for pk, attempts in report.refused.items() if attempts > limit]
+    soon: dict[int, list[int]] = defaultdict(list)
+    if report.stopped:
+        later = [pk for pk in report.retry if pk not in spent]
+    else:
+        for pk, attempts in report.refused.items():
+            if attempts <= limit:
+                soon[attempts].append(pk)
+        later = list(report.deferred)
+    if later and retries >= limit:
+        spent, later = spent + later, []
+    if spent:
+        why = "; ".join(report.errors[-3:]) or "the recipient's domain kept refusing"
+        ledger.give_up(spent, f"gave up after {limit} retries: {why}")
+    for attempts, ids in soon.items():
+        enqueue_send(run_id, ids, conf.retry_soon(attempts), retries)
+    backoff = conf.retry_backoff(retries) if report.stopped else 0.0
+    waits: dict[float, list[int]] = defaultdict(list)
+    for pk in later:
+        waits[max(backoff, math.ceil(report.deferred.get(pk, 0.0)))].append(pk)
+    for wait, ids in waits.items():
+        enqueue_send(run_id, ids, wait, retries + 1)
+    return len(later) + sum(len(ids) for ids in soon.values())
+
+
+def enqueue_send(
+    run_id: int | None, digest_ids: list[int], countdown: float = 0.0, retries: int = 0
+) -> None:
+    """Enqueue a send task and record it on the rows (the sweep leaves them to it)."""
+    if countdown > 0:
+        send_chunk.apply_async((run_id, digest_ids, retries), countdown=countdown)
+    else:
+        send_chunk.delay(run_id, digest_ids, retries)
+    ledger.mark_queued(digest_ids, countdown)
 
 
 @delivery_task
 def recover_deliveries(min_age: float | None = None) -> dict[str, int]:
-    """The sweep (beat, every 10 minutes): finish what crashes and lost queues left behind.
+    """The sweep (beat, every DELIVERY_SWEEP_SECONDS): finish what crashes and lost queues
+    left behind. Cheap when there is nothing to do: a few indexed queries and a Redis INFO.
 
-    Rows stuck in 'sending' are resolved by the ledger rule; pending rows never tried and
-    dated more than SEND_MAX_LATE_DAYS ago are given up (`failed`, "expired"), never left
-    pending unseen; every other pending row older than `min_age` seconds (default
-    SEND_CLAIM_TIMEOUT, so work merely queued behind a busy night is not enqueued again and
-    again) is re-enqueued, whatever its date; runs still open after 30 minutes are fanned out
-    again, and those open past SEND_MAX_LATE_DAYS closed as failed. Every step is idempotent:
-    re-enqueuing work that is only slow costs a few queries, never an email.
+    - Rows in 'sending' whose lease ran out (a dead worker) are resolved by ledger rule 4.
+    - Pending rows never tried and dated more than SEND_MAX_LATE_DAYS ago are given up
+      (`failed`, "expired"), never left pending unseen.
+    - Pending rows nobody holds or has queued (ledger.orphaned_pending; with `min_age`, every
+      pending row older than that many seconds, e.g. 0 on resuming) are enqueued again.
+    - Hourly slots of the last 24 hours with subscribers due and no run (its `run_nightly`
+      was lost, or beat was down) are opened, late rather than never.
+    - Open runs are counted from the ledger and closed when finished; one whose chunks
+      stopped moving (or whose queue Redis lost) is planned again for those still missing.
+
+    Every step is idempotent: enqueuing work that is only slow costs a few queries, never
+    an email.
     """
+    queue_started = recovery.queue_started_at()
     requeued, uncertain = ledger.recover_stale_claims()
     expired = ledger.expire_unsent(timezone.now().date(), conf.max_late())
     if expired:
         logger.warning("%d digests expired unsent (older than SEND_MAX_LATE_DAYS)", expired)
-    age = conf.claim_timeout() if min_age is None else timedelta(seconds=min_age)
-    pending = ledger.pending_digest_ids(created_before=timezone.now() - age)
+    if min_age is None:
+        pending = ledger.orphaned_pending(queue_started)
+    else:
+        pending = ledger.pending_digest_ids(timezone.now() - timedelta(seconds=min_age))
     if not sending_paused():
-        for ids in nightly.chunked(sorted({*pending, *requeued}), conf.chunk_size()):
-            send_chunk.delay(None, ids)
-    reopened = 0
+        for ids in nightly.chunked(pending, conf.chunk_size()):
+            enqueue_send(None, ids)
+    missed = recovery.missing_slots(queue_started)
+    for slot in missed:
+        logger.warning("opening the run of %s late: it was never opened", slot.isoformat())
+        run_nightly.delay(slot.isoformat())
     nightly.close_abandoned_runs()
-    for run in nightly.unfinished_runs(older_than=timedelta(minutes=30)):
-        reopened += fan_out(run.pk, nightly.plan_chunks(run))
     return {
         "stale": len(requeued),
         "uncertain": uncertain,
         "pending": len(pending),
         "expired": expired,
-        "rechunked": reopened,
+        "opened": len(missed),
+        "rechunked": _finish_runs(queue_started),
     }
+
+
+def _finish_runs(queue_started: datetime | None) -> int:
+    """Settle every open run; plan again those that stalled (at most once per
+    SEND_QUEUE_TIMEOUT each: planning moves them); how many chunks that enqueued."""
+    rechunked = 0
+    for run in nightly.open_runs():
+        if nightly.settle_run(run.pk) or not nightly.stalled(run, queue_started):
+            continue
+        chunks = nightly.plan_chunks(run, again=True)  # none when only sending is left
+        if chunks:
+            people = sum(len(ids) for _, ids in chunks)
+            nightly.note_error(run.pk, f"planned again by the recovery sweep: {people} due")
+            logger.warning("run %s planned again: %d chunks", run.slot.isoformat(), len(chunks))
+        rechunked += fan_out(run.pk, chunks)
+    return rechunked
 
 
 @shared_task
@@ -152,7 +221,7 @@ def resend_digests(digest_ids: list[int]) -> None:
         )
     )
     for ids in nightly.chunked(pending, conf.chunk_size()):
-        send_chunk.delay(None, ids)
+        enqueue_send(None, ids)
 
 
 @shared_task

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import django_stubs_ext
@@ -140,6 +141,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A task that runs longer than this is redelivered to another worker (acks-late); keep it
 # above the longest task's runtime.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Seconds between two recovery sweeps (the `recover-deliveries` entry below).
+DELIVERY_SWEEP_SECONDS = env.get_float("DELIVERY_SWEEP_SECONDS", 30.0)
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # arXiv announces at 20:00 US/Eastern Sunday-Thursday, i.e. 00:00 UTC (EDT) or 01:00 UTC
     # (EST) Monday-Friday. 01:30 UTC is after the announcement in both, so no DST handling is
@@ -169,10 +172,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "ranking.tasks.refresh_encoder",
         "schedule": crontab(minute="40"),
     },
-    # Resolves sends of dead workers and re-enqueues work a lost queue (Redis restart) dropped.
+    # Resolves sends of dead workers, re-enqueues work a lost queue (Redis restart) dropped,
+    # opens hourly runs that never started and closes finished ones. Often, because a dead
+    # worker's digests wait for it; cheap (a few indexed queries) when there is nothing to do.
     "recover-deliveries": {
         "task": "emails.tasks.recover_deliveries",
-        "schedule": crontab(minute="*/10"),
+        "schedule": timedelta(seconds=DELIVERY_SWEEP_SECONDS),
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
@@ -230,7 +235,13 @@ DELIVERY_CHUNK_SIZE = env.get_int("DELIVERY_CHUNK_SIZE", 200)
 SEND_MAX_RETRIES = env.get_int("SEND_MAX_RETRIES", 6)
 SEND_RETRY_BACKOFF = env.get_float("SEND_RETRY_BACKOFF", 30.0)
 SEND_RETRY_MAX_WAIT = env.get_float("SEND_RETRY_MAX_WAIT", 1800.0)
-SEND_CLAIM_TIMEOUT = env.get_int("SEND_CLAIM_TIMEOUT", 600)
+# One message refused with a 4xx is tried again this soon (doubling), on a new connection.
+SEND_RETRY_SOON = env.get_float("SEND_RETRY_SOON", 2.0)
+# A send task holds its digests for this long, renewing every third of it while it works: a
+# dead worker's digests are sent by others within this plus one sweep (DELIVERY_SWEEP_SECONDS).
+SEND_LEASE_SECONDS = env.get_float("SEND_LEASE_SECONDS", 60.0)
+# Work queued this long ago and never started is presumed lost with its queue and re-enqueued.
+SEND_QUEUE_TIMEOUT = env.get_float("SEND_QUEUE_TIMEOUT", 600.0)
 # A digest never sent this many days after its date is given up ("expired") by the recovery
 # sweep rather than sent stale; runs still open then are closed as failed.
 SEND_MAX_LATE_DAYS = env.get_int("SEND_MAX_LATE_DAYS", 2)

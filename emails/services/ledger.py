@@ -15,9 +15,15 @@ The exactly-once rule:
    retry; 5xx -> `failed` and the address suppressed. No reply (timeout, reset, worker killed)
    after the hand-off is the one ambiguous case: the row becomes `uncertain` and is never sent
    again automatically (an operator may re-send it from admin, accepting a possible duplicate).
-4. A row stuck in `sending` longer than SEND_CLAIM_TIMEOUT belongs to a dead worker:
+4. A running send task holds its rows with a lease (`lease_expires_at`, SEND_LEASE_SECONDS),
+   taken when it starts and with every claim, and renewed every third of the lease while it
+   works. A `sending` row whose lease ran out belongs to a dead (or hung) worker:
    `recover_stale_claims` returns it to `pending` if it was never handed off, else makes it
-   `uncertain`.
+   `uncertain`; either way the old claim can no longer hand anything off (rule 1). A `pending`
+   row whose lease ran out and that no queued task holds (`queued_at` older than
+   SEND_QUEUE_TIMEOUT, or older than the Redis that held its queue message) is an orphan the
+   recovery sweep enqueues again (`orphaned_pending`); a spare task for a row sends nothing
+   twice, by rule 1.
 
 On PostgreSQL only the hand-off is committed synchronously (it must be on disk before the data
 goes out); the other writes of a send use `synchronous_commit = off`, which a database crash
@@ -28,17 +34,25 @@ hand-off is one round trip (one multi-statement query), because it is paid once 
 
 from __future__ import annotations
 
+import logging
+import re
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.db import DatabaseError, connection, transaction
-from django.db.models import F
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from emails import conf
 from emails.models import Digest
+
+logger = logging.getLogger(__name__)
+# An SMTP reply often quotes the recipient ("550 5.1.1 <ada@example.org>: unknown"); log lines
+# name subscribers by id only (docs/operations.md, "Outside the database").
+ADDRESS = re.compile(r"[^\s<>\"'(),;:]+@[^\s<>\"'(),;:]+")
 
 MAX_ERROR = 2000
 TERMINAL = (
@@ -64,9 +78,12 @@ def claim_digests(digest_ids: Sequence[int]) -> dict[int, int]:
     marks = ", ".join(["%s"] * len(digest_ids))
     sql = (
         f"UPDATE {table} SET state = %s, claimed_at = %s, handed_off_at = NULL, "  # noqa: S608 - names are ours
-        f"attempts = attempts + 1 WHERE id IN ({marks}) AND state = %s RETURNING id, attempts"
+        f"lease_expires_at = %s, attempts = attempts + 1 "
+        f"WHERE id IN ({marks}) AND state = %s RETURNING id, attempts"
     )
-    params: list[Any] = [Digest.State.SENDING, timezone.now(), *digest_ids, Digest.State.PENDING]
+    now = timezone.now()
+    params: list[Any] = [Digest.State.SENDING, now, now + conf.lease()]
+    params += [*digest_ids, Digest.State.PENDING]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return {int(pk): int(attempts) for pk, attempts in cursor.fetchall()}
@@ -167,11 +184,34 @@ def release_digest(digest_id: int, error: str) -> bool:
 
 
 def fail_digest(digest_id: int, error: str) -> bool:
-    return _advance(digest_id, Digest.State.FAILED, last_error=error[:MAX_ERROR])
+    done = _advance(digest_id, Digest.State.FAILED, last_error=error[:MAX_ERROR])
+    if done:
+        log_problems([digest_id], Digest.State.FAILED, error)
+    return done
 
 
 def mark_uncertain(digest_id: int, error: str) -> bool:
-    return _advance(digest_id, Digest.State.UNCERTAIN, last_error=error[:MAX_ERROR])
+    done = _advance(digest_id, Digest.State.UNCERTAIN, last_error=error[:MAX_ERROR])
+    if done:
+        log_problems([digest_id], Digest.State.UNCERTAIN, error)
+    return done
+
+
+def log_problems(digest_ids: Sequence[int], state: str, reason: str) -> None:
+    """One warning per digest that needs an operator (failed or uncertain): its id, its
+    subscriber's id and the reason, never the address."""
+    if not digest_ids:
+        return
+    rows = Digest.objects.filter(pk__in=list(digest_ids), state=state)
+    owners = rows.values_list("pk", "subscriber_id")
+    for digest_id, subscriber_id in owners.order_by("pk"):
+        logger.warning(
+            "digest %s of subscriber %s is %s: %s",
+            digest_id,
+            subscriber_id,
+            state,
+            ADDRESS.sub("<address>", reason)[:300],
+        )
 
 
 def suppress_digest(digest_id: int, reason: str) -> bool:
@@ -193,28 +233,104 @@ def suppress_digests(digest_ids: Sequence[int], reason: str) -> int:
 
 def give_up(digest_ids: Iterable[int], reason: str) -> int:
     """Pending rows that ran out of transient retries."""
-    return Digest.objects.filter(pk__in=list(digest_ids), state=Digest.State.PENDING).update(
+    rows = Digest.objects.filter(pk__in=list(digest_ids), state=Digest.State.PENDING)
+    ids = list(rows.values_list("pk", flat=True))
+    failed = Digest.objects.filter(pk__in=ids, state=Digest.State.PENDING).update(
         state=Digest.State.FAILED, last_error=reason[:MAX_ERROR]
     )
+    log_problems(ids, Digest.State.FAILED, reason)
+    return failed
+
+
+def _lease_expired(now: datetime) -> Q:
+    # Rows claimed before leases existed carry none: their claim time stands in.
+    unleased = Q(lease_expires_at__isnull=True, claimed_at__lt=now - conf.lease())
+    return Q(lease_expires_at__lt=now) | unleased
 
 
 def recover_stale_claims() -> tuple[list[int], int]:
     """Resolve rows whose worker died mid-send (rule 4): (ids back to pending, n uncertain)."""
-    cutoff = timezone.now() - conf.claim_timeout()
-    stale = Digest.objects.filter(state=Digest.State.SENDING, claimed_at__lt=cutoff)
-    uncertain = stale.filter(handed_off_at__isnull=False).update(
-        state=Digest.State.UNCERTAIN,
-        last_error="worker lost after handing the message to the server; not re-sent",
-    )
+    now = timezone.now()
+    stale = Digest.objects.filter(_lease_expired(now), state=Digest.State.SENDING)
+    lost = list(stale.filter(handed_off_at__isnull=False).values_list("pk", flat=True))
+    reason = "worker lost after handing the message to the server; not re-sent"
+    uncertain = Digest.objects.filter(
+        _lease_expired(now), pk__in=lost, state=Digest.State.SENDING
+    ).update(state=Digest.State.UNCERTAIN, last_error=reason)
+    log_problems(lost, Digest.State.UNCERTAIN, reason)
     never_sent = list(stale.filter(handed_off_at__isnull=True).values_list("pk", flat=True))
-    Digest.objects.filter(pk__in=never_sent, state=Digest.State.SENDING).filter(
-        claimed_at__lt=cutoff, handed_off_at__isnull=True
-    ).update(
+    still = Digest.objects.filter(_lease_expired(now), pk__in=never_sent)
+    still.filter(state=Digest.State.SENDING, handed_off_at__isnull=True).update(
         state=Digest.State.PENDING,
         claimed_at=None,
+        lease_expires_at=None,
+        queued_at=None,
         last_error="worker lost before handing the message to the server; will re-send",
     )
     return never_sent, uncertain
+
+
+def orphaned_pending(queue_started: datetime | None = None) -> list[int]:
+    """Pending rows nobody holds (rule 4): no live lease, and no queued task that may still
+    come: never queued, queued more than SEND_QUEUE_TIMEOUT ago, or queued before
+    `queue_started` (the Redis holding the queue started afresh since)."""
+    now = timezone.now()
+    stale_queue = Q(queued_at__isnull=True) | Q(queued_at__lt=now - conf.queue_timeout())
+    if queue_started is not None:
+        stale_queue |= Q(queued_at__lt=queue_started)
+    free = Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now)
+    rows = Digest.objects.filter(free, stale_queue, state=Digest.State.PENDING)
+    return list(rows.order_by("pk").values_list("pk", flat=True))
+
+
+def mark_queued(digest_ids: Sequence[int], countdown: float = 0.0) -> int:
+    """Record that a send task for these pending rows was enqueued (to start after
+    `countdown` seconds): the sweep leaves them to it for SEND_QUEUE_TIMEOUT."""
+    if not digest_ids:
+        return 0
+    at = timezone.now() + timedelta(seconds=countdown)
+    return Digest.objects.filter(pk__in=list(digest_ids), state=Digest.State.PENDING).update(
+        queued_at=at
+    )
+
+
+class Lease:
+    """A running send task's hold on its digests (rule 4): the pending ones it was given and
+    the ones it has claimed, renewed every third of SEND_LEASE_SECONDS while it works."""
+
+    def __init__(self, digest_ids: Sequence[int]) -> None:
+        self.digest_ids = list(digest_ids)
+        self.claimed: set[int] = set()
+        self.renewed = timezone.now()
+        self.renew()
+
+    def renew(self) -> None:
+        mine = Q(state=Digest.State.PENDING, pk__in=self.digest_ids)
+        if self.claimed:
+            mine |= Q(state=Digest.State.SENDING, pk__in=sorted(self.claimed))
+        self.renewed = timezone.now()
+        Digest.objects.filter(mine).update(lease_expires_at=self.renewed + conf.lease())
+
+    def keep(self) -> None:
+        """Renew when a third of the lease has passed since the last renewal."""
+        if timezone.now() - self.renewed >= conf.lease() / 3:
+            self.renew()
+
+    def hold(self, claims: Iterable[int]) -> None:
+        """Rows this task has just claimed (the claim took their lease)."""
+        self.claimed.update(claims)
+
+
+def run_has_unsent(run_id: int) -> bool:
+    """Whether any of a run's digests is still pending or sending."""
+    unsent = [Digest.State.PENDING, Digest.State.SENDING]
+    return Digest.objects.filter(nightly_run_id=run_id, state__in=unsent).exists()
+
+
+def run_counts(run_id: int) -> Counter[str]:
+    """How many of a run's digests are in each state."""
+    rows = Digest.objects.filter(nightly_run_id=run_id).values("state").order_by()
+    return Counter({row["state"]: row["n"] for row in rows.annotate(n=Count("pk"))})
 
 
 def retry_failed(digest_ids: Iterable[int], *, include_uncertain: bool = False) -> list[int]:
@@ -228,7 +344,11 @@ def retry_failed(digest_ids: Iterable[int], *, include_uncertain: bool = False) 
         )
     )
     Digest.objects.filter(pk__in=ids, state__in=states).update(
-        state=Digest.State.PENDING, claimed_at=None, handed_off_at=None
+        state=Digest.State.PENDING,
+        claimed_at=None,
+        handed_off_at=None,
+        lease_expires_at=None,
+        queued_at=None,
     )
     return ids
 
@@ -241,11 +361,14 @@ def expire_unsent(today: date, max_late: timedelta) -> int:
     rows = Digest.objects.filter(
         state=Digest.State.PENDING, digest_date__lt=today - max_late, attempts=0
     )
-    return rows.update(
-        state=Digest.State.FAILED,
-        last_error=f"expired: still unsent on {today:%Y-%m-%d}, "
-        f"more than {max_late.days} days after its date (SEND_MAX_LATE_DAYS)",
+    ids = list(rows.values_list("pk", flat=True))
+    reason = (
+        f"expired: still unsent on {today:%Y-%m-%d}, "
+        f"more than {max_late.days} days after its date (SEND_MAX_LATE_DAYS)"
     )
+    expired = rows.filter(pk__in=ids).update(state=Digest.State.FAILED, last_error=reason)
+    log_problems(ids, Digest.State.FAILED, reason)
+    return expired
 
 
 def pending_digest_ids(created_before: datetime | None = None) -> list[int]:

@@ -15,20 +15,21 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 
 from django.db import transaction
-from django.db.models import F, Q, Value
-from django.db.models.functions import Concat
+from django.db.models import F, Q, QuerySet, Value
+from django.db.models.functions import Concat, Least
 from django.utils import timezone
 
 from emails import conf
-from emails.digest import DigestItem
 from emails.models import Digest, NightlyRun
 from emails.services import ledger
 from emails.services.digest import record_days
 from emails.services.suppression import normalise, suppressed_among
+from emails.viewmodel import DigestItem
 from ranking.models import IngestionRun, Paper, Recommendation
 from subscriptions.models import Subscriber
 
 STAGES = ("rank", "build", "send")
+FINAL = ("sent", "failed", "suppressed", "skipped", "uncertain")
 logger = logging.getLogger(__name__)
 
 
@@ -47,6 +48,29 @@ def local_due(time_zone: str, slot: datetime) -> tuple[date, int, range]:
 
 def due_subscribers(slot: datetime) -> dict[date, list[int]]:
     """Ids of the subscribers due in `slot`, grouped by their local digest date."""
+    return {
+        day: list(due.order_by("pk").values_list("pk", flat=True))
+        for day, due in due_querysets(slot).items()
+    }
+
+
+def undelivered(slot: datetime, confirmed_by: datetime | None = None) -> dict[date, list[int]]:
+    """Ids of the subscribers due in `slot` (who were subscribed by `confirmed_by`) without a
+    digest for their date yet, by date: what a run for the slot still has to plan."""
+    subscribed = Q()
+    if confirmed_by is not None:
+        subscribed = Q(confirmed_at__isnull=True) | Q(confirmed_at__lte=confirmed_by)
+    groups = {}
+    for day, due in due_querysets(slot).items():
+        left = due.filter(subscribed).exclude(digests__digest_date=day)
+        ids = list(left.order_by("pk").values_list("pk", flat=True))
+        if ids:
+            groups[day] = ids
+    return groups
+
+
+def due_querysets(slot: datetime) -> dict[date, QuerySet[Subscriber]]:
+    """The subscribers due in `slot`, by their local digest date."""
     receiving = Subscriber.objects.filter(status=Subscriber.Status.ACTIVE, paused=False)
     by_date: dict[date, Q] = {}
     for time_zone in receiving.values_list("time_zone", flat=True).distinct():
@@ -60,10 +84,7 @@ def due_subscribers(slot: datetime) -> dict[date, list[int]]:
         when = Q(frequency=Subscriber.Frequency.DAILY) | weekly
         match = Q(time_zone=time_zone, delivery_hour__in=list(hours)) & when
         by_date[day] = by_date[day] | match if day in by_date else match
-    return {
-        day: list(receiving.filter(match).order_by("pk").values_list("pk", flat=True))
-        for day, match in by_date.items()
-    }
+    return {day: receiving.filter(match) for day, match in by_date.items()}
 
 
 def chunked(ids: Sequence[int], size: int) -> Iterator[list[int]]:
@@ -78,18 +99,36 @@ def open_run(slot: datetime) -> NightlyRun | None:
     return run if created else None
 
 
-def plan_chunks(run: NightlyRun) -> list[tuple[str, list[int]]]:
-    """(ISO digest date, subscriber ids) per chunk; records the due count on the run."""
-    groups = due_subscribers(run.slot)
+def plan_chunks(run: NightlyRun, again: bool = False) -> list[tuple[str, list[int]]]:
+    """(ISO digest date, subscriber ids) per chunk of the subscribers the run still has to
+    deliver: those due in its slot without a digest for their date yet. The first time,
+    everyone due (in a slot opened late: everyone who was subscribed during it); `again` (the
+    recovery sweep), those of them whose chunk was lost before their digests were recorded.
+    Records the counts on the run, so `chunks_done` (chunks whose digests are recorded) never
+    exceeds `chunks`."""
+    on_time = run.created_at <= run.slot + timedelta(hours=1)
+    groups = undelivered(run.slot, None if on_time and not again else subscribed_by(run))
     chunks = [
         (day.isoformat(), ids)
         for day, due in sorted(groups.items())
         for ids in chunked(due, conf.chunk_size())
     ]
+    recorded = Digest.objects.filter(nightly_run=run).count()
+    done = Least(F("chunks_done"), F("chunks"))  # both read before the UPDATE writes
     NightlyRun.objects.filter(pk=run.pk).update(
-        due=sum(len(ids) for ids in groups.values()), chunks=len(chunks)
+        due=recorded + sum(len(ids) for ids in groups.values()),
+        chunks=done + len(chunks),
+        chunks_done=done,
+        planned_at=timezone.now(),
     )
     return chunks
+
+
+def subscribed_by(run: NightlyRun) -> datetime:
+    """Whom a run is for: those confirmed by the time it was opened, and before its slot
+    ended (a slot opened late serves those who were subscribed during it). Someone who
+    confirms later is left to their next slot."""
+    return min(run.created_at, run.slot + timedelta(hours=1))
 
 
 def stage_started(run_id: int | None, stage: str) -> None:
@@ -101,21 +140,49 @@ def stage_started(run_id: int | None, stage: str) -> None:
 
 
 def stage_finished(run_id: int | None, stage: str, **counts: int) -> None:
+    """Record a chunk's stage end (and effort counts) on a run still running: work redone
+    for a closed run (a late redelivery, an operator's re-send) leaves its record alone."""
     if run_id is not None:
         increments = {name: F(name) + value for name, value in counts.items()}
-        NightlyRun.objects.filter(pk=run_id).update(
+        NightlyRun.objects.filter(pk=run_id, status=NightlyRun.Status.RUNNING).update(
             **{f"{stage}_finished_at": timezone.now()}, **increments
         )
 
 
-def chunk_done(run_id: int | None) -> None:
-    """Count a finished chunk; the last one closes the run."""
-    if run_id is None:
-        return
-    NightlyRun.objects.filter(pk=run_id).update(chunks_done=F("chunks_done") + 1)
-    NightlyRun.objects.filter(
-        pk=run_id, status=NightlyRun.Status.RUNNING, chunks_done__gte=F("chunks")
-    ).update(status=NightlyRun.Status.DONE, finished_at=timezone.now())
+def chunk_built(run_id: int | None) -> None:
+    """Count a chunk whose digests are recorded (their sending is in the ledger); capped, so
+    a chunk redone after a crash never counts past `chunks`."""
+    if run_id is not None:
+        NightlyRun.objects.filter(pk=run_id, chunks_done__lt=F("chunks")).update(
+            chunks_done=F("chunks_done") + 1
+        )
+
+
+def runs_of(digest_ids: Sequence[int]) -> list[int]:
+    """The runs these digests belong to."""
+    rows = Digest.objects.filter(pk__in=list(digest_ids), nightly_run__isnull=False)
+    return sorted(set(rows.values_list("nightly_run_id", flat=True)))
+
+
+def settle_run(run_id: int) -> bool:
+    """Count the run's outcomes from its Digest rows, and close it when it is finished: every
+    chunk recorded, no digest pending or sending, nobody due left without one. True if it is
+    done (now or before). Cheap enough for every sweep: one grouped count on an index."""
+    counts = ledger.run_counts(run_id)
+    final = {state: counts[state] for state in FINAL}
+    NightlyRun.objects.filter(pk=run_id).update(built=sum(counts.values()), **final)
+    run = NightlyRun.objects.filter(pk=run_id).first()
+    if run is None or run.status != NightlyRun.Status.RUNNING:
+        return run is not None and run.status == NightlyRun.Status.DONE
+    if counts[Digest.State.PENDING] or counts[Digest.State.SENDING]:
+        return False
+    if run.chunks_done < run.chunks or undelivered(run.slot, subscribed_by(run)):
+        return False
+    return bool(
+        NightlyRun.objects.filter(pk=run_id, status=NightlyRun.Status.RUNNING).update(
+            status=NightlyRun.Status.DONE, finished_at=timezone.now()
+        )
+    )
 
 
 def encode_new_papers() -> None:
@@ -191,6 +258,8 @@ def build_chunk(
         pending = [d for d in digests.values() if d.state == Digest.State.PENDING]
         stopped = {d.pk for d in pending if emails[d.subscriber_id] in blocked}
         counts["suppressed"] = ledger.suppress_digests(sorted(stopped), "address suppressed")
+        # The caller enqueues their send task next: the sweep leaves them to it.
+        ledger.mark_queued(sorted(d.pk for d in pending if d.pk not in stopped))
     ids = sorted(d.pk for d in pending if d.pk not in stopped)
     counts["built"] = len(ids)
     counts["skipped"] = sum(d.state == Digest.State.SKIPPED for d in digests.values())
@@ -223,16 +292,23 @@ def items_for(
     return items
 
 
-def unfinished_runs(older_than: timedelta) -> list[NightlyRun]:
-    """Runs opened more than `older_than` ago and still running, within the time their
-    digests are still worth sending (older ones are closed by `close_abandoned_runs`)."""
-    cutoff = timezone.now() - older_than
+def open_runs() -> list[NightlyRun]:
+    """Runs still running whose digests are still worth sending (older ones are closed by
+    `close_abandoned_runs`)."""
     since = timezone.now() - conf.max_late()
-    return list(
-        NightlyRun.objects.filter(
-            status=NightlyRun.Status.RUNNING, created_at__lt=cutoff, slot__gte=since
-        )
+    return list(NightlyRun.objects.filter(status=NightlyRun.Status.RUNNING, slot__gte=since))
+
+
+def stalled(run: NightlyRun, queue_started: datetime | None) -> bool:
+    """An open run none of whose chunks has moved for SEND_QUEUE_TIMEOUT, or that was planned
+    before the Redis holding its queued chunks started afresh: its missing chunks are lost.
+    (Sending is not progress here: a lost send is found by its digests' leases.)"""
+    moved = max(
+        filter(None, [run.created_at, run.planned_at, run.rank_finished_at, run.build_finished_at])
     )
+    if queue_started is not None and moved < queue_started:
+        return True
+    return moved < timezone.now() - conf.queue_timeout()
 
 
 def close_abandoned_runs() -> int:

@@ -8,7 +8,11 @@ import sys
 import pytest
 from pytest_django.fixtures import Settings as SettingsWrapper
 
-from config.checks import check_retired_variables, check_site_url_is_https
+from config.checks import (
+    check_delivery_timing,
+    check_retired_variables,
+    check_site_url_is_https,
+)
 from tests.config.test_bad_configuration import PRODUCTION
 from tests.procs import ROOT, base_env
 
@@ -54,3 +58,25 @@ def test_check_deploy_with_production_settings(site_url: str | None, code: int) 
         ]
     else:
         assert errors == []
+
+
+def test_the_retired_claim_timeout_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SEND_CLAIM_TIMEOUT", "600")
+    (warning,) = check_retired_variables()
+    assert warning.msg.startswith("SEND_CLAIM_TIMEOUT is no longer read")
+    assert "SEND_LEASE_SECONDS and SEND_QUEUE_TIMEOUT" in warning.msg
+
+
+def test_a_lease_shorter_than_two_smtp_timeouts_is_warned_about(
+    settings: SettingsWrapper,
+) -> None:
+    assert check_delivery_timing() == []
+    settings.EMAIL_TIMEOUT, settings.SEND_LEASE_SECONDS = 45, 60
+    (warning,) = check_delivery_timing()
+    assert warning.id == "paperboy.W103"
+    settings.DELIVERY_SWEEP_SECONDS = 0
+    (error,) = check_delivery_timing()
+    assert (error.id, error.msg) == (
+        "paperboy.E103",
+        "DELIVERY_SWEEP_SECONDS must be a positive number of seconds",
+    )

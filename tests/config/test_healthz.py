@@ -14,7 +14,8 @@ from django.utils import timezone
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from config import heartbeat
-from emails.models import NightlyRun
+from emails.models import Digest, NightlyRun, Suppression
+from tests.factories import SubscriberFactory
 from tests.procs import ROOT, base_env
 
 pytestmark = pytest.mark.django_db
@@ -130,3 +131,47 @@ def test_it_costs_a_handful_of_queries(
 ) -> None:
     with django_assert_max_num_queries(2):
         client.get("/healthz")
+
+
+def problem_run(slot: object, **counts: int) -> NightlyRun:
+    return NightlyRun.objects.create(slot=slot, status=NightlyRun.Status.DONE, **counts)
+
+
+def test_uncertain_or_failed_digests_of_the_last_run_are_degraded_with_counts(
+    client: Client,
+) -> None:
+    problem_run(current_slot(), due=100, sent=96, failed=1, uncertain=3)
+    heartbeat.stamp()
+    status, body = get(client)
+    assert (status, body["status"]) == (200, "degraded")
+    nightly = body["checks"]["nightly"]  # type: ignore[index]
+    assert (nightly["ok"], nightly["failed"], nightly["uncertain"]) == (False, 1, 3)
+    slot = f"{current_slot():%Y-%m-%d %H:%M}"
+    assert nightly["detail"] == (
+        f"3 uncertain and 1 failed digests in the run of {slot} UTC: see admin, Nightly runs"
+    )
+
+
+def test_a_later_hour_with_nobody_due_does_not_hide_them(client: Client) -> None:
+    problem_run(current_slot() - timedelta(hours=3), due=10, sent=9, uncertain=1)  # type: ignore[operator]
+    problem_run(current_slot())  # nobody due this hour
+    heartbeat.stamp()
+    _, body = get(client)
+    assert body["status"] == "degraded"
+    assert body["checks"]["nightly"]["uncertain"] == 1  # type: ignore[index]
+
+
+def test_a_failure_whose_address_is_now_suppressed_needs_nobody(client: Client) -> None:
+    run = problem_run(current_slot(), due=1, failed=1)
+    reader = SubscriberFactory()
+    Digest.objects.create(
+        subscriber=reader, digest_date=run.slot.date(), state="failed", nightly_run=run
+    )
+    Suppression.objects.create(email=reader.email, reason="rejected")
+    heartbeat.stamp()
+    _, body = get(client)
+    assert body["status"] == "ok"
+    assert body["checks"]["nightly"] == {  # type: ignore[index]
+        "ok": True, "slot": run.slot.isoformat(), "status": "done", "failed": 1, "uncertain": 0,
+        "rejected": 1,
+    }  # fmt: skip

@@ -127,3 +127,31 @@ def test_uncertain_rows_are_resent_only_by_their_own_action(
 )  # fmt: skip
 def test_stage_times_are_short_enough_for_a_table_cell(seconds: float, label: str) -> None:
     assert duration_label(seconds) == label
+
+
+def test_a_run_page_retries_its_failed_and_resends_its_uncertain_digests(
+    admin_client: Client, smtp_server: SMTPServer, django_capture_on_commit_callbacks
+) -> None:
+    readers = due_subscribers(3, DAY)
+    smtp_server.reply_for_next = ["554 5.7.1 refused for now"]
+    run_id = run_nightly.delay(SLOT.isoformat()).get()
+    sent = Digest.objects.filter(state="sent").order_by("pk").first()
+    assert sent is not None
+    Digest.objects.filter(pk=sent.pk).update(state="uncertain", last_error="no reply")
+    page = admin_client.get(f"/admin/emails/nightlyrun/{run_id}/change/").content.decode()
+    buttons = page[page.index('id="run-resend"') :]
+    assert "Retry the 1 failed" in buttons
+    assert "Re-send the 1 uncertain (may send a duplicate)" in buttons
+    resend = f"/admin/emails/nightlyrun/{run_id}/resend/"
+    with django_capture_on_commit_callbacks(execute=True):
+        assert admin_client.post(resend, {"state": "failed"}).status_code == 302
+    assert states(DAY) == {"sent": 2, "uncertain": 1}
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(resend, {"state": "uncertain"})
+    assert states(DAY) == {"sent": 3}
+    counts = received_by(smtp_server)
+    assert counts[sent.subscriber.email] == 2  # the operator accepted a possible duplicate
+    assert sum(counts.values()) == len(readers) + 1
+    page = admin_client.get(f"/admin/emails/nightlyrun/{run_id}/change/").content.decode()
+    assert 'id="run-resend"' not in page
+    assert 'class="field-sent">3<' in admin_client.get("/admin/emails/nightlyrun/").content.decode()

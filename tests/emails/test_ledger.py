@@ -117,3 +117,65 @@ def test_a_claim_taken_back_by_the_sweep_can_no_longer_hand_off() -> None:
     digest = Digest.objects.get(pk=digest_id)
     assert (digest.state, digest.attempts) == ("sent", 2)
     assert digest.handed_off_at is not None
+
+
+def test_a_dead_workers_claim_is_back_in_play_once_its_lease_runs_out(digest_id: int) -> None:
+    assert ledger.claim_digest(digest_id)
+    now = timezone.now()
+    with time_machine.travel(now + timedelta(seconds=50)):
+        assert ledger.recover_stale_claims() == ([], 0)  # within SEND_LEASE_SECONDS (60)
+    with time_machine.travel(now + timedelta(seconds=61)):
+        assert ledger.recover_stale_claims() == ([digest_id], 0)
+        assert ledger.orphaned_pending() == [digest_id]  # for the same sweep to enqueue
+
+
+def test_a_lease_renewed_while_sending_keeps_a_slow_send_its_rows(digest_id: int) -> None:
+    lease = ledger.Lease([digest_id])
+    lease.hold(ledger.claim_digests([digest_id]))
+    now = timezone.now()
+    with time_machine.travel(now + timedelta(seconds=50)):
+        lease.keep()  # a third of the lease has passed since the claim: renews
+    with time_machine.travel(now + timedelta(seconds=100)):
+        assert ledger.recover_stale_claims() == ([], 0)
+    with time_machine.travel(now + timedelta(seconds=111)):
+        assert ledger.recover_stale_claims() == ([digest_id], 0)
+
+
+def test_a_pending_row_is_left_to_its_queued_or_running_task_and_taken_back_after(
+    digest_id: int,
+) -> None:
+    now = timezone.now()
+    assert ledger.orphaned_pending() == []  # queued when it was built
+    with time_machine.travel(now + timedelta(minutes=11)):
+        assert ledger.orphaned_pending() == [digest_id]  # its queue message is lost
+        ledger.Lease([digest_id])  # a task has it after all: leased, not an orphan
+        assert ledger.orphaned_pending() == []
+    with time_machine.travel(now + timedelta(minutes=13)):
+        assert ledger.orphaned_pending() == [digest_id]  # that task died too
+
+
+def test_a_row_queued_before_redis_restarted_is_an_orphan_at_once(digest_id: int) -> None:
+    now = timezone.now()
+    assert ledger.orphaned_pending(queue_started=now - timedelta(seconds=5)) == []
+    assert ledger.orphaned_pending(queue_started=now + timedelta(seconds=5)) == [digest_id]
+
+
+def test_failed_and_uncertain_digests_are_logged_one_line_each_without_the_address(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    first, second = record_pending(due_subscribers(2, DAY), DAY)
+    reader = Digest.objects.get(pk=first).subscriber
+    assert ledger.claim_digests([first, second])
+    with caplog.at_level("WARNING", logger="emails.services.ledger"):
+        ledger.fail_digest(first, f"end of data: 554 5.7.1 <{reader.email}>: refused")
+        assert ledger.mark_handed_off(second)
+        with time_machine.travel(timezone.now() + timedelta(minutes=2)):
+            ledger.recover_stale_claims()
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines == [
+        f"digest {first} of subscriber {reader.pk} is failed: "
+        "end of data: 554 5.7.1 <<address>>: refused",
+        f"digest {second} of subscriber {Digest.objects.get(pk=second).subscriber_id} is "
+        "uncertain: worker lost after handing the message to the server; not re-sent",
+    ]
+    assert "@" not in caplog.text

@@ -20,6 +20,7 @@ from tests.emails.delivery import (
     record_pending,
     states,
 )
+from tests.factories import SubscriberFactory
 from tests.smtp import SMTPServer
 
 pytestmark = [pytest.mark.django_db, ON_DAY]
@@ -156,22 +157,37 @@ def test_the_token_bucket_is_shared_and_refills() -> None:
 def test_the_sweep_leaves_freshly_queued_rows_to_their_task(smtp_server: SMTPServer) -> None:
     readers = due_subscribers(2, DAY)
     record_pending(readers, DAY)
-    assert recover_deliveries.delay().get()["pending"] == 0  # younger than SEND_CLAIM_TIMEOUT
+    assert recover_deliveries.delay().get()["pending"] == 0  # queued: left to its task
     assert states(DAY) == {"pending": 2}
     assert recover_deliveries.delay(0).get()["pending"] == 2
     assert_exactly_once(smtp_server, readers, DAY)
 
 
-def test_a_421_gives_back_the_batch_claims_it_did_not_reach(smtp_server: SMTPServer) -> None:
+def test_one_421_costs_that_message_a_retry_and_the_chunk_goes_on_anew(
+    smtp_server: SMTPServer,
+) -> None:
     readers = due_subscribers(4, DAY)
     ids = record_pending(readers, DAY)
     refuse = "421 4.7.0 too busy, closing"
     smtp_server.on_rcpt = lambda n: n == 2 and smtp_server.reply_for_next.append(refuse)
+    report = send_digests(ids)
+    assert (report.sent, report.retry, report.refused) == (3, [ids[1]], {ids[1]: 1})
+    assert (report.stopped, report.connections) == (False, 2)
+    assert states(DAY) == {"sent": 3, "pending": 1}
+
+
+def test_two_connections_lost_in_a_row_give_back_the_claims_not_reached(
+    smtp_server: SMTPServer,
+) -> None:
+    readers = due_subscribers(4, DAY)
+    ids = record_pending(readers, DAY)
+    refuse = "421 4.7.0 too busy, closing"
+    smtp_server.on_rcpt = lambda n: n in (2, 3) and smtp_server.reply_for_next.append(refuse)
     report = send_digests(ids)  # one batch: all four claimed in one UPDATE
-    assert (report.sent, sorted(report.retry)) == (1, sorted(ids[1:]))
+    assert (report.sent, sorted(report.retry), report.stopped) == (1, sorted(ids[1:]), True)
     assert states(DAY) == {"sent": 1, "pending": 3}
     attempts = dict(Digest.objects.values_list("pk", "attempts"))
-    assert [attempts[pk] for pk in ids] == [1, 1, 0, 0]  # the two never tried: as if unclaimed
+    assert [attempts[pk] for pk in ids] == [1, 1, 1, 0]  # the last never tried: as if unclaimed
     smtp_server.on_rcpt = None
     send_chunk.delay(None, report.retry)
     assert_exactly_once(smtp_server, readers, DAY)
@@ -204,3 +220,50 @@ def test_both_dialogues_send_once_and_tell_refusals_apart(
     send_chunk.delay(None, report.retry)
     assert received_by(smtp_server) == {r.email: 1 for r in (readers[0], *readers[2:])}
     assert states(DAY) == {"sent": 3, "failed": 1}
+
+
+def test_a_4xx_for_one_message_is_retried_soon_alone_not_after_the_chunks_backoff(
+    smtp_server: SMTPServer, settings: SettingsWrapper, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.SEND_RETRY_SOON, settings.SEND_RETRY_BACKOFF = 2.0, 30.0
+    readers = due_subscribers(3, DAY)
+    ids = record_pending(readers, DAY)
+    smtp_server.on_rcpt = lambda n: n == 2 and smtp_server.reply_for_next.append("451 4.3.0 later")
+    queued: list[tuple[tuple[object, ...], float]] = []
+    monkeypatch.setattr(
+        send_chunk, "apply_async", lambda args, countdown: queued.append((args, countdown))
+    )
+    send_chunk(None, ids)
+    assert queued == [((None, [ids[1]], 0), 2.0)]
+    assert states(DAY) == {"sent": 2, "pending": 1}
+    assert Digest.objects.get(pk=ids[1]).queued_at is not None  # the sweep leaves it be
+
+
+def test_a_domain_refusing_five_in_a_row_is_paused_for_every_worker_and_others_go_on(
+    smtp_server: SMTPServer, settings: SettingsWrapper
+) -> None:
+    settings.SEND_RETRY_BACKOFF = 30.0
+    busy = [SubscriberFactory(email=f"r{n}@busy.example.org") for n in range(6)]
+    calm = [SubscriberFactory(email=f"r{n}@calm.example.org") for n in range(2)]
+    ids = record_pending(busy, DAY) + record_pending(calm, DAY)  # one batch, in this order
+    smtp_server.reply_for_next = ["451 4.7.1 slow down"] * 5
+    report = send_digests(ids)
+    assert (report.sent, sorted(report.refused)) == (2, ids[:5])
+    assert list(report.deferred) == [ids[5]]
+    assert 25 < report.deferred[ids[5]] <= 30
+    assert Digest.objects.get(pk=ids[5]).attempts == 0  # deferred unclaimed: no try spent
+    assert received_by(smtp_server) == {r.email: 1 for r in calm}
+    again = send_digests(ids[:6])  # another worker, meanwhile: leaves busy.example.org alone
+    assert (again.sent, sorted(again.deferred)) == (0, ids[:6])
+    assert states(DAY) == {"sent": 2, "pending": 6}
+
+
+def test_twenty_percent_of_451s_cost_one_retry_each(
+    smtp_server: SMTPServer, settings: SettingsWrapper
+) -> None:
+    readers = due_subscribers(30, DAY)
+    smtp_server.fail_every, smtp_server.fail_replies = 5, ["451 4.3.0 try again later"]
+    send_chunk.delay(None, record_pending(readers, DAY))  # eager: each retry at once
+    assert_exactly_once(smtp_server, readers, DAY)
+    refusals = smtp_server.received // 5
+    assert sum(Digest.objects.values_list("attempts", flat=True)) == len(readers) + refusals

@@ -20,9 +20,13 @@ EMAIL_TIMEOUT = 10
 CACHES["default"]["KEY_PREFIX"] = os.environ.get("FAULT_KEY_PREFIX", "paperboy-faults")
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 5}
 EMAIL_RATE_PER_SECOND = float(os.environ.get("FAULT_RATE", "50"))
-SEND_CLAIM_TIMEOUT = 3
-SEND_RETRY_BACKOFF = 0.5
-SEND_RETRY_MAX_WAIT = 2.0
+# A dead worker's digests are free again after the lease, queued work is taken for lost after
+# the queue timeout; a test may ask for production's values through the environment.
+SEND_LEASE_SECONDS = float(os.environ.get("FAULT_LEASE", "5"))
+SEND_QUEUE_TIMEOUT = float(os.environ.get("FAULT_QUEUE_TIMEOUT", "3"))
+SEND_RETRY_SOON = float(os.environ.get("FAULT_RETRY_SOON", "0.2"))
+SEND_RETRY_BACKOFF = float(os.environ.get("FAULT_RETRY_BACKOFF", "0.5"))
+SEND_RETRY_MAX_WAIT = float(os.environ.get("FAULT_RETRY_MAX_WAIT", "2"))
 SEND_MAX_RETRIES = 8
 DELIVERY_CHUNK_SIZE = int(os.environ.get("FAULT_CHUNK_SIZE", "20"))
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
