@@ -302,7 +302,11 @@ class Lease:
         self.digest_ids = list(digest_ids)
         self.claimed: set[int] = set()
         self.renewed = timezone.now()
-        self.renew()
+        # Its queue message is taken: from now on the lease alone says someone has the rows,
+        # so they are free again as soon as it runs out if this task dies.
+        Digest.objects.filter(state=Digest.State.PENDING, pk__in=self.digest_ids).update(
+            lease_expires_at=self.renewed + conf.lease(), queued_at=None
+        )
 
     def renew(self) -> None:
         mine = Q(state=Digest.State.PENDING, pk__in=self.digest_ids)

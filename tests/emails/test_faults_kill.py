@@ -89,8 +89,11 @@ def test_a_killed_sender_costs_a_lease_and_a_sweep_and_the_run_adds_up(
             os.killpg(workers.running[0].pid, signal.SIGKILL)
             killed.append(time.monotonic())
 
-    with fault_workers(tmp_path, smtp_server) as workers:
+    # One chunk claimed ten at a time: at the kill, ten rows are claimed and twenty more wait
+    # in the dead task, unclaimed; both come back with the lease.
+    with fault_workers(tmp_path, smtp_server, rate=10) as workers:
         workers.env.update(FAULT_LEASE=str(lease), FAULT_QUEUE_TIMEOUT="600")
+        workers.env["FAULT_CHUNK_SIZE"] = str(COUNT)
         workers.setup(COUNT)
         workers.start()
         smtp_server.on_data = on_data

@@ -154,6 +154,16 @@ def test_a_pending_row_is_left_to_its_queued_or_running_task_and_taken_back_afte
         assert ledger.orphaned_pending() == [digest_id]  # that task died too
 
 
+def test_a_dead_tasks_rows_not_yet_claimed_are_free_once_its_lease_runs_out() -> None:
+    ids = record_pending(due_subscribers(3, DAY), DAY)  # queued just now
+    lease = ledger.Lease(ids)  # the task starts, claims a first batch and dies
+    lease.hold(ledger.claim_digests(ids[:1]))
+    now = timezone.now()
+    with time_machine.travel(now + timedelta(seconds=61)):
+        assert ledger.recover_stale_claims() == (ids[:1], 0)
+        assert ledger.orphaned_pending() == ids
+
+
 def test_a_row_queued_before_redis_restarted_is_an_orphan_at_once(digest_id: int) -> None:
     now = timezone.now()
     assert ledger.orphaned_pending(queue_started=now - timedelta(seconds=5)) == []
