@@ -13,9 +13,11 @@ import logging
 import math
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import redis
 from celery import shared_task
+from celery.signals import task_received
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
@@ -105,6 +107,22 @@ def send_chunk(run_id: int | None, digest_ids: list[int], retries: int = 0) -> N
     for run in runs:
         if not ledger.run_has_unsent(run):  # else the sweep counts it within a minute
             nightly.settle_run(run)
+
+
+@task_received.connect
+def hold_received_sends(request: Any = None, **_: object) -> None:
+    """In the worker's main process, as it takes a send task's message: the rows are this
+    worker's from now (ledger.hold_received), not the queue's. A worker killed between taking
+    a message and running it then delays its digests by a lease, not SEND_QUEUE_TIMEOUT."""
+    if request is None or request.name != send_chunk.name:
+        return
+    try:
+        ids = [int(pk) for pk in request.args[1]]
+        start = max(timezone.now(), request.eta or timezone.now())
+        ledger.hold_received(ids, start)
+    except (DatabaseError, IndexError, TypeError, ValueError) as exc:
+        # Never stop the worker's consumer: the queue timeout still covers these rows.
+        logger.warning("could not hold a received send task's digests: %s", exc)
 
 
 def retry_later(run_id: int | None, report: SendReport, retries: int) -> int:

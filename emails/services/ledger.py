@@ -294,6 +294,15 @@ def mark_queued(digest_ids: Sequence[int], countdown: float = 0.0) -> int:
     )
 
 
+def hold_received(digest_ids: Sequence[int], start: datetime) -> int:
+    """A worker has taken the message of a send task for these rows (to run it now, or at
+    `start` for a countdown): they are held by a lease from `start`, no longer by the queue,
+    so if that worker dies before running it they are free when the lease runs out (the
+    message itself waits, unacknowledged, for Redis's visibility timeout)."""
+    rows = Digest.objects.filter(state=Digest.State.PENDING, pk__in=list(digest_ids))
+    return rows.update(lease_expires_at=start + conf.lease(), queued_at=None)
+
+
 class Lease:
     """A running send task's hold on its digests (rule 4): the pending ones it was given and
     the ones it has claimed, renewed every third of SEND_LEASE_SECONDS while it works."""

@@ -164,6 +164,22 @@ def test_a_dead_tasks_rows_not_yet_claimed_are_free_once_its_lease_runs_out() ->
         assert ledger.orphaned_pending() == ids
 
 
+def test_rows_of_a_send_task_a_worker_took_are_free_a_lease_after_it_was_due() -> None:
+    from types import SimpleNamespace
+
+    from emails.tasks import hold_received_sends
+
+    ids = record_pending(due_subscribers(2, DAY), DAY)  # queued just now
+    now = timezone.now()
+    due = now + timedelta(seconds=30)  # a retry's countdown
+    message = SimpleNamespace(name="emails.tasks.send_chunk", args=[None, ids, 0], eta=due)
+    hold_received_sends(request=message)  # the worker took it, then died
+    with time_machine.travel(now + timedelta(seconds=80)):
+        assert ledger.orphaned_pending() == []  # due at 30 s, held for a lease after that
+    with time_machine.travel(now + timedelta(seconds=91)):
+        assert ledger.orphaned_pending() == ids  # not SEND_QUEUE_TIMEOUT after it was queued
+
+
 def test_a_row_queued_before_redis_restarted_is_an_orphan_at_once(digest_id: int) -> None:
     now = timezone.now()
     assert ledger.orphaned_pending(queue_started=now - timedelta(seconds=5)) == []
