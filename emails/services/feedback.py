@@ -14,6 +14,7 @@ from django.utils import timezone
 from emails import conf
 from emails.links import BadLink, LinkError, read_paper_token, read_view_token
 from emails.models import Digest, LinkEvent
+from ranking.identifiers import safe_url
 from ranking.models import Paper
 from subscriptions.models import Feedback
 
@@ -73,8 +74,8 @@ def paper_target_url(paper: Paper) -> str:
     """Where a click on `paper` goes: its publisher's page, else its page on this site (demo,
     DOI-only and title-only papers have no usable URL); never anything taken from the request."""
     for url in (paper.abs_url, paper.pdf_url):
-        if url and url.lower().startswith(("https://", "http://")):
-            return url
+        if web_url := safe_url(url):  # the one rule pages and cards link by too
+            return web_url
     return settings.SITE_URL + reverse("ranking:paper", args=[paper.canonical_id])
 
 
